@@ -1,0 +1,17 @@
+-- name: breached-passwords
+-- description: Logins, sign-ups and password resets attempted with a password known to be breached (pwd_leak, signup_pwd_leak, reset_pwd_leak).
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    date,
+    type,
+    user_id,
+    user_name,
+    ip,
+    country_code,
+    connection,
+    client_name
+FROM events
+WHERE type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak')
+  AND ts >= :since AND ts < :until
+ORDER BY ts, log_id

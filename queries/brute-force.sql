@@ -1,0 +1,18 @@
+-- name: brute-force
+-- description: Many failed logins (f, fp, fu) from one IP address.
+-- param: threshold | integer | 10 | fewest failed logins from one IP to report
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    ip,
+    count(*) AS failures,
+    count(DISTINCT coalesce(user_id, user_name)) AS distinct_users,
+    min(date) AS first_seen,
+    max(date) AS last_seen
+FROM events
+WHERE type IN ('f', 'fp', 'fu')
+  AND ip IS NOT NULL
+  AND ts >= :since AND ts < :until
+GROUP BY ip
+HAVING count(*) >= :threshold
+ORDER BY failures DESC, ip

@@ -1,0 +1,18 @@
+-- name: credential-stuffing
+-- description: One IP address failing logins against many distinct users (f, fp, fu, fcoa).
+-- param: min_users | integer | 10 | fewest distinct users one IP must fail against
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    ip,
+    count(DISTINCT coalesce(user_id, user_name)) AS distinct_users,
+    count(*) AS failures,
+    min(date) AS first_seen,
+    max(date) AS last_seen
+FROM events
+WHERE type IN ('f', 'fp', 'fu', 'fcoa')
+  AND ip IS NOT NULL
+  AND ts >= :since AND ts < :until
+GROUP BY ip
+HAVING count(DISTINCT coalesce(user_id, user_name)) >= :min_users
+ORDER BY distinct_users DESC, failures DESC, ip

@@ -1,0 +1,19 @@
+-- name: event-summary
+-- description: Events per UTC day and event type, with the type's readable name and category.
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+WITH counts AS (
+    SELECT ts - ts % 86400000 AS day_ms, type, count(*) AS events
+    FROM events
+    WHERE ts >= :since AND ts < :until
+    GROUP BY ts - ts % 86400000, type
+)
+SELECT
+    epoch_day(c.day_ms) AS day,
+    c.type,
+    t.description AS name,
+    t.category,
+    c.events
+FROM counts c
+LEFT JOIN event_types t ON t.code = c.type
+ORDER BY c.day_ms, c.events DESC, c.type

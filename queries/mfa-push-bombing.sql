@@ -1,0 +1,34 @@
+-- name: mfa-push-bombing
+-- description: Bursts of MFA push notifications (gd_send_pn) to one user, a sign of MFA fatigue attacks.
+-- param: min_pushes | integer | 5 | fewest pushes in one burst to report
+-- param: gap_seconds | integer | 60 | pushes closer together than this belong to the same burst
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+WITH pushes AS (
+    SELECT
+        user_id, user_name, date, ts, log_id, ip,
+        lag(ts) OVER (PARTITION BY user_id ORDER BY ts, log_id) AS prev_ts
+    FROM events
+    WHERE type = 'gd_send_pn'
+      AND user_id IS NOT NULL
+      AND ts >= :since AND ts < :until
+),
+bursts AS (
+    SELECT
+        *,
+        sum(CASE WHEN prev_ts IS NULL OR ts - prev_ts > :gap_seconds * 1000 THEN 1 ELSE 0 END)
+            OVER (PARTITION BY user_id ORDER BY ts, log_id ROWS UNBOUNDED PRECEDING) AS burst
+    FROM pushes
+)
+SELECT
+    user_id,
+    max(user_name) AS user_name,
+    count(*) AS pushes,
+    min(date) AS first_seen,
+    max(date) AS last_seen,
+    round((max(ts) - min(ts)) / 1000.0, 1) AS seconds,
+    count(DISTINCT ip) AS distinct_ips
+FROM bursts
+GROUP BY user_id, burst
+HAVING count(*) >= :min_pushes
+ORDER BY first_seen, user_id

@@ -1,0 +1,19 @@
+-- name: rate-limit-events
+-- description: Rate limits and attack-protection blocks Auth0 applied (api_limit, limit_*, MFA code rate limits), per type, IP and user.
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    e.type,
+    t.description AS name,
+    e.ip,
+    e.user_id,
+    count(*) AS events,
+    min(e.date) AS first_seen,
+    max(e.date) AS last_seen
+FROM events e
+LEFT JOIN event_types t ON t.code = e.type
+WHERE e.type IN ('api_limit', 'limit_wc', 'limit_mu', 'limit_sul', 'limit_ui', 'limit_delegation',
+                 'limit_signup_otp', 'gd_otp_rate_limit_exceed', 'gd_recovery_rate_limit_exceed')
+  AND e.ts >= :since AND e.ts < :until
+GROUP BY e.type, t.description, e.ip, e.user_id
+ORDER BY events DESC, e.type, e.ip, e.user_id

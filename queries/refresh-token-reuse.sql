@@ -1,0 +1,18 @@
+-- name: refresh-token-reuse
+-- description: Rotated refresh tokens presented again (ferrt with a reuse description): a stolen token, or a client replaying one.
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    date,
+    user_id,
+    user_name,
+    client_id,
+    client_name,
+    ip,
+    country_code,
+    description
+FROM events
+WHERE type = 'ferrt'
+  AND lower(description) LIKE '%reuse%'
+  AND ts >= :since AND ts < :until
+ORDER BY ts, log_id

@@ -1,0 +1,31 @@
+-- name: shared-mfa-phone
+-- description: One phone number enrolled as an MFA factor (gd_enrollment_complete) by several users.
+-- param: min_users | integer | 2 | fewest distinct users sharing one phone number
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+WITH enrollments AS (
+    SELECT
+        user_id, date, ts,
+        coalesce(
+            details ->> '$.authenticator.phone_number',
+            details ->> '$.phone_number',
+            details ->> '$.enrollment.phone_number'
+        ) AS phone
+    FROM events
+    WHERE type = 'gd_enrollment_complete'
+      AND details IS NOT NULL AND json_valid(details)
+      AND ts >= :since AND ts < :until
+)
+SELECT
+    phone,
+    count(DISTINCT user_id) AS users,
+    count(*) AS enrollments,
+    min(user_id) AS first_user,
+    max(user_id) AS last_user,
+    min(date) AS first_seen,
+    max(date) AS last_seen
+FROM enrollments
+WHERE phone IS NOT NULL
+GROUP BY phone
+HAVING count(DISTINCT user_id) >= :min_users
+ORDER BY users DESC, phone

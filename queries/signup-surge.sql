@@ -1,0 +1,28 @@
+-- name: signup-surge
+-- description: UTC hours with a burst of sign-up activity (ss, fs, signup_pwd_leak): fake-account campaigns and scripted sign-ups.
+-- param: threshold | integer | 50 | fewest sign-up events in one hour to report
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+WITH hours AS (
+    SELECT
+        ts - ts % 3600000 AS hour_ms,
+        count(*) AS signups,
+        sum(CASE WHEN type = 'ss' THEN 1 ELSE 0 END) AS succeeded,
+        sum(CASE WHEN type = 'fs' THEN 1 ELSE 0 END) AS failed,
+        sum(CASE WHEN type = 'signup_pwd_leak' THEN 1 ELSE 0 END) AS breached,
+        count(DISTINCT ip) AS distinct_ips
+    FROM events
+    WHERE type IN ('ss', 'fs', 'signup_pwd_leak')
+      AND ts >= :since AND ts < :until
+    GROUP BY ts - ts % 3600000
+)
+SELECT
+    epoch_iso(hour_ms) AS hour,
+    signups,
+    succeeded,
+    failed,
+    breached,
+    distinct_ips
+FROM hours
+WHERE signups >= :threshold
+ORDER BY hour_ms

@@ -1,0 +1,14 @@
+-- name: unknown-event-types
+-- description: Event type codes that are not in the event_types table: new Auth0 features, or a gap in this tool's catalogue.
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    e.type,
+    count(*) AS events,
+    epoch_iso(min(e.ts)) AS first_seen,
+    epoch_iso(max(e.ts)) AS last_seen
+FROM events e
+WHERE NOT EXISTS (SELECT 1 FROM event_types t WHERE t.code = e.type)
+  AND e.ts >= :since AND e.ts < :until
+GROUP BY e.type
+ORDER BY events DESC, e.type

@@ -1,0 +1,20 @@
+-- name: user-timeline
+-- description: Every event of one user, oldest first.
+-- param: user | text | | the user_id to follow, e.g. auth0|64f1c2 (required)
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+SELECT
+    e.date,
+    e.type,
+    t.description AS name,
+    e.ip,
+    e.city_name,
+    e.country_code,
+    e.client_name,
+    e.description,
+    e.log_id
+FROM events e
+LEFT JOIN event_types t ON t.code = e.type
+WHERE e.user_id = :user
+  AND e.ts >= :since AND e.ts < :until
+ORDER BY e.ts, e.log_id

@@ -1,0 +1,107 @@
+-- Schema version 1: the event archive, its checkpoint and its history.
+-- Applied once inside a transaction; PRAGMA user_version records it.
+
+-- One row per Auth0 log event. Typed columns are normalized (empty strings and
+-- JSON nulls become NULL); `raw` is the event object byte-for-byte as received.
+CREATE TABLE events (
+    log_id            TEXT PRIMARY KEY NOT NULL,
+    tenant            TEXT NOT NULL,
+    date              TEXT,
+    ts                INTEGER,
+    type              TEXT,
+    description       TEXT,
+    connection        TEXT,
+    connection_id     TEXT,
+    client_id         TEXT,
+    client_name       TEXT,
+    ip                TEXT,
+    client_ip         TEXT,
+    user_agent        TEXT,
+    hostname          TEXT,
+    user_id           TEXT,
+    user_name         TEXT,
+    audience          TEXT,
+    scope             TEXT,
+    strategy          TEXT,
+    strategy_type     TEXT,
+    is_mobile         INTEGER,
+    tenant_name       TEXT,
+    environment_name  TEXT,
+    country_code      TEXT,
+    country_code3     TEXT,
+    country_name      TEXT,
+    city_name         TEXT,
+    subdivision_code  TEXT,
+    subdivision_name  TEXT,
+    latitude          REAL,
+    longitude         REAL,
+    time_zone         TEXT,
+    continent_code    TEXT,
+    details           TEXT,
+    raw               TEXT NOT NULL
+);
+
+-- The indexes the saved reports filter and group on.
+CREATE INDEX events_ts ON events (ts);
+CREATE INDEX events_type_ts ON events (type, ts);
+CREATE INDEX events_ip ON events (ip);
+CREATE INDEX events_user_ts ON events (user_id, ts) WHERE user_id IS NOT NULL;
+
+-- Readable names for event type codes, loaded from schema/event-types.tsv.
+CREATE TABLE event_types (
+    code        TEXT PRIMARY KEY NOT NULL,
+    description TEXT NOT NULL,
+    category    TEXT NOT NULL
+);
+
+-- Where the next sync of each tenant resumes. Written in the same transaction
+-- as the page of events it covers.
+CREATE TABLE checkpoints (
+    tenant     TEXT PRIMARY KEY NOT NULL,
+    log_id     TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- Events that could not be archived under a log_id (for example, none was
+-- sent). Kept verbatim so nothing is silently dropped; `raw_sha256` makes a
+-- re-fetched reject idempotent.
+CREATE TABLE rejects (
+    id          INTEGER PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    raw_sha256  TEXT NOT NULL UNIQUE,
+    raw         TEXT NOT NULL
+);
+
+-- One row per `sync` invocation, updated as pages commit.
+CREATE TABLE sync_runs (
+    id              INTEGER PRIMARY KEY,
+    tenant          TEXT NOT NULL,
+    started_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    outcome         TEXT NOT NULL DEFAULT 'running',
+    fetched         INTEGER NOT NULL DEFAULT 0,
+    inserted        INTEGER NOT NULL DEFAULT 0,
+    duplicates      INTEGER NOT NULL DEFAULT 0,
+    rejected        INTEGER NOT NULL DEFAULT 0,
+    requests        INTEGER NOT NULL DEFAULT 0,
+    retries         INTEGER NOT NULL DEFAULT 0,
+    rate_limited    INTEGER NOT NULL DEFAULT 0,
+    checkpoint_from TEXT,
+    checkpoint_to   TEXT,
+    error           TEXT
+);
+
+-- Spans where events may have expired from the tenant before they were
+-- archived: the stored checkpoint was no longer retained when a sync resumed.
+CREATE TABLE gaps (
+    id             INTEGER PRIMARY KEY,
+    tenant         TEXT NOT NULL,
+    after_log_id   TEXT NOT NULL,
+    after_date     TEXT,
+    before_log_id  TEXT NOT NULL,
+    before_date    TEXT,
+    detected_at    TEXT NOT NULL,
+    run_id         INTEGER REFERENCES sync_runs (id)
+);

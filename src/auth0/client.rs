@@ -1,0 +1,418 @@
+//! The Management API client: one place that sends requests, paces them,
+//! retries what is worth retrying, renews the token on a 401 and turns every
+//! failure into a readable error without leaking a secret.
+
+use std::time::{Duration, Instant};
+
+use reqwest::header::ACCEPT;
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+
+use super::event::{Page, parse_page};
+use super::pacing::{Pacer, RateLimit, backoff};
+use crate::config::{Auth, HttpPolicy, default_audience};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::runs::RunCounters;
+
+/// Auth0 returns at most this many events per request.
+pub const MAX_TAKE: u32 = 100;
+/// Consecutive 429 answers tolerated for one request before giving up.
+const MAX_RATE_LIMITED_IN_A_ROW: u32 = 50;
+/// Renew a minted token this long before it expires.
+const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+pub struct Auth0Client {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+    token: Option<Token>,
+    pacer: Pacer,
+    policy: HttpPolicy,
+    /// Requests, retries and 429s so far.
+    pub counters: RunCounters,
+}
+
+struct Token {
+    value: Secret,
+    renew_at: Option<Instant>,
+}
+
+/// How one answer is judged by the caller.
+enum Verdict<T> {
+    Done(T),
+    /// Worth trying again; the text says what went wrong.
+    Retry(String),
+    Fail(Error),
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: Option<String>,
+    expires_in: Option<u64>,
+    scope: Option<String>,
+}
+
+impl Auth0Client {
+    pub fn new(base: Url, auth: Auth, policy: HttpPolicy) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
+            // Never follow a redirect with a bearer token attached.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("auth0-archive/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::runtime(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Auth0Client {
+            http,
+            base,
+            auth,
+            token: None,
+            pacer: Pacer::default(),
+            policy,
+            counters: RunCounters::default(),
+        })
+    }
+
+    fn endpoint(&self, path: &str) -> Result<Url> {
+        let joined = format!("{}{path}", self.base.as_str().trim_end_matches('/'));
+        Url::parse(&joined).map_err(|e| Error::usage(format!("bad URL {joined}: {e}")))
+    }
+
+    /// Makes sure a usable token is at hand: mints one for the
+    /// client-credentials grant; checks a given token's scope when it can be
+    /// read, so a token without `read:logs` fails before the first page.
+    pub async fn authenticate(&mut self) -> Result<()> {
+        match &self.auth {
+            Auth::AccessToken(t) => {
+                if let Some(scopes) = jwt_scopes(t.expose())
+                    && !scopes.iter().any(|s| s == "read:logs")
+                {
+                    return Err(Error::Auth(
+                        "the access token does not grant read:logs; issue a Management API token \
+                         with the read:logs permission"
+                            .into(),
+                    ));
+                }
+                self.token = Some(Token {
+                    value: t.clone(),
+                    renew_at: None,
+                });
+                Ok(())
+            }
+            Auth::ClientCredentials { .. } => self.mint().await,
+        }
+    }
+
+    /// The client-credentials grant: `POST {base}/oauth/token`.
+    async fn mint(&mut self) -> Result<()> {
+        let Auth::ClientCredentials {
+            client_id,
+            client_secret,
+            audience,
+        } = self.auth.clone()
+        else {
+            return Err(Error::Auth(
+                "the access token was refused (401): it is expired or invalid; \
+                 provide a fresh AUTH0_ACCESS_TOKEN or use client credentials"
+                    .into(),
+            ));
+        };
+        let url = self.endpoint("/oauth/token")?;
+        let body = serde_json::json!({
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret.expose(),
+            "audience": audience,
+        });
+        let default_aud = default_audience(&self.base);
+        let answer: TokenAnswer = self
+            .send(
+                || self.http.post(url.clone()).json(&body),
+                |status, body| match status {
+                    s if s.is_success() => match serde_json::from_slice::<TokenAnswer>(body) {
+                        Ok(a) => Verdict::Done(a),
+                        Err(e) => Verdict::Retry(format!("token endpoint sent an unreadable answer: {e}")),
+                    },
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN | StatusCode::BAD_REQUEST => {
+                        let why = server_message(body);
+                        let hint = if audience != default_aud || why.to_lowercase().contains("audience")
+                            || why.contains("Service not enabled")
+                        {
+                            "check --audience (AUTH0_AUDIENCE) and that the application is authorized for the Management API"
+                        } else {
+                            "check AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET and that the application is authorized for the Management API"
+                        };
+                        Verdict::Fail(Error::Auth(format!(
+                            "Auth0 refused the client-credentials grant ({status}{}): {hint}",
+                            if why.is_empty() { String::new() } else { format!(": {why}") }
+                        )))
+                    }
+                    s => retry_or_fail(s, body, "token endpoint"),
+                },
+            )
+            .await?;
+        let value = answer
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Error::runtime("the token endpoint answered without an access_token"))?;
+        if let Some(scope) = &answer.scope
+            && !scope.split_whitespace().any(|s| s == "read:logs")
+        {
+            return Err(Error::Auth(
+                "the minted token does not grant read:logs: authorize the application for the \
+                 Management API with the read:logs permission"
+                    .into(),
+            ));
+        }
+        let ttl = Duration::from_secs(answer.expires_in.unwrap_or(86_400));
+        self.token = Some(Token {
+            value: Secret::new(value),
+            renew_at: Some(Instant::now() + ttl.saturating_sub(TOKEN_RENEW_MARGIN)),
+        });
+        Ok(())
+    }
+
+    /// One page of `GET /api/v2/logs?from=<from>&take=<take>`.
+    pub async fn logs_page(&mut self, from: &str, take: u32) -> Result<Page> {
+        let mut url = self.endpoint("/api/v2/logs")?;
+        url.query_pairs_mut()
+            .append_pair("from", from)
+            .append_pair("take", &take.min(MAX_TAKE).to_string());
+        self.get(url, |status, body| match status {
+            s if s.is_success() => match parse_page(body) {
+                Ok(page) => Verdict::Done(page),
+                Err(e) => Verdict::Retry(e),
+            },
+            s => retry_or_fail(s, body, "GET /api/v2/logs"),
+        })
+        .await
+    }
+
+    /// Whether `GET /api/v2/logs/{id}` still finds the event: used to tell a
+    /// quiet period from events that expired before they were archived.
+    pub async fn log_exists(&mut self, id: &str) -> Result<bool> {
+        let url = self.endpoint(&format!("/api/v2/logs/{id}"))?;
+        self.get(url, |status, body| match status {
+            s if s.is_success() => Verdict::Done(true),
+            StatusCode::NOT_FOUND => Verdict::Done(false),
+            s => retry_or_fail(s, body, "GET /api/v2/logs/{id}"),
+        })
+        .await
+    }
+
+    /// An authenticated GET; renews the token before expiry and once on a 401.
+    async fn get<T>(&mut self, url: Url, judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>) -> Result<T> {
+        let mut reminted = false;
+        loop {
+            if self.token.as_ref().and_then(|t| t.renew_at).is_some_and(|at| Instant::now() >= at) {
+                self.mint().await?;
+            }
+            let token = match &self.token {
+                Some(t) => t.value.clone(),
+                None => {
+                    self.authenticate().await?;
+                    continue;
+                }
+            };
+            let result = self
+                .send(
+                    || self.http.get(url.clone()).bearer_auth(token.expose()).header(ACCEPT, "application/json"),
+                    |status, body| match status {
+                        StatusCode::UNAUTHORIZED => Verdict::Done(Err(status)),
+                        StatusCode::FORBIDDEN => Verdict::Fail(Error::Auth(format!(
+                            "Auth0 refused to read logs (403 Forbidden{}): the token lacks the read:logs \
+                             permission; grant it to the application under APIs > Auth0 Management API",
+                            match server_message(body) {
+                                m if m.is_empty() => String::new(),
+                                m => format!(": {m}"),
+                            }
+                        ))),
+                        s => match judge(s, body) {
+                            Verdict::Done(v) => Verdict::Done(Ok(v)),
+                            Verdict::Retry(e) => Verdict::Retry(e),
+                            Verdict::Fail(e) => Verdict::Fail(e),
+                        },
+                    },
+                )
+                .await?;
+            match result {
+                Ok(v) => return Ok(v),
+                Err(_) if !reminted && matches!(self.auth, Auth::ClientCredentials { .. }) => {
+                    reminted = true;
+                    self.mint().await?;
+                }
+                Err(_) => {
+                    return Err(Error::Auth(match self.auth {
+                        Auth::AccessToken(_) => "the access token was refused (401 Unauthorized): it is \
+                             expired or invalid; provide a fresh AUTH0_ACCESS_TOKEN or use client credentials"
+                            .to_string(),
+                        Auth::ClientCredentials { .. } => "Auth0 refused a freshly minted token (401 \
+                             Unauthorized); check --audience (AUTH0_AUDIENCE) and the application's grants"
+                            .to_string(),
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Sends a request until `judge` is satisfied: paces every attempt, waits
+    /// out 429s, retries network failures, timeouts, 5xx and bad bodies with
+    /// capped exponential backoff, then gives up naming the last error.
+    async fn send<T>(
+        &mut self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+        judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
+    ) -> Result<T> {
+        let mut failures = 0u32;
+        let mut rate_limited_in_row = 0u32;
+        loop {
+            self.pacer.wait().await;
+            self.counters.requests += 1;
+            let problem = match build().send().await {
+                Err(e) => describe_transport(&e),
+                Ok(resp) => {
+                    let status = resp.status();
+                    let rl = RateLimit::from_headers(resp.headers());
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.counters.rate_limited += 1;
+                        rate_limited_in_row += 1;
+                        let wait = self.pacer.rate_limited(&rl);
+                        if rate_limited_in_row > MAX_RATE_LIMITED_IN_A_ROW {
+                            return Err(Error::runtime(format!(
+                                "still rate limited (429) after {rate_limited_in_row} waits; \
+                                 another client may be using the whole allowance"
+                            )));
+                        }
+                        tracing::debug!(?wait, "rate limited");
+                        continue;
+                    }
+                    rate_limited_in_row = 0;
+                    self.pacer.observe(&rl);
+                    match resp.bytes().await {
+                        Err(e) => format!("the answer broke off: {}", describe_transport(&e)),
+                        Ok(body) => match judge(status, &body) {
+                            Verdict::Done(v) => return Ok(v),
+                            Verdict::Fail(e) => return Err(e),
+                            Verdict::Retry(why) => why,
+                        },
+                    }
+                }
+            };
+            failures += 1;
+            if failures > self.policy.max_retries {
+                return Err(Error::runtime(format!(
+                    "giving up after {failures} attempts; last error: {problem}"
+                )));
+            }
+            self.counters.retries += 1;
+            let delay = backoff(failures, self.policy.first_retry_delay, self.policy.max_retry_delay);
+            tracing::warn!(attempt = failures, ?delay, error = %problem, "retrying");
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// 5xx and 408 are worth retrying; any other unexpected status is not.
+fn retry_or_fail<T>(status: StatusCode, body: &[u8], what: &str) -> Verdict<T> {
+    let msg = server_message(body);
+    let text = if msg.is_empty() {
+        format!("{what} answered {status}")
+    } else {
+        format!("{what} answered {status}: {msg}")
+    };
+    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status.is_success() {
+        Verdict::Retry(text)
+    } else {
+        Verdict::Fail(Error::runtime(text))
+    }
+}
+
+/// The human part of an Auth0 error body (`message` or
+/// `error_description`), shortened; never the whole body, which could be an
+/// HTML page.
+fn server_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        message: Option<String>,
+        error_description: Option<String>,
+        error: Option<String>,
+    }
+    let Ok(b) = serde_json::from_slice::<ErrorBody>(body) else {
+        return String::new();
+    };
+    let text = b.message.or(b.error_description).or(b.error).unwrap_or_default();
+    let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
+    clean
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "the answer broke off"
+    } else {
+        "request failed"
+    };
+    // The URL carries only the checkpoint; the token travels in a header.
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind} ({detail})")
+    }
+}
+
+/// The scopes a JWT access token claims, when its payload can be read
+/// (`scope` as a space-separated string or `permissions` as an array).
+/// `None` for opaque tokens: then only the server can judge.
+fn jwt_scopes(token: &str) -> Option<Vec<String>> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if let Some(scope) = claims.get("scope").and_then(|s| s.as_str()) {
+        return Some(scope.split_whitespace().map(str::to_string).collect());
+    }
+    claims.get("permissions").and_then(|p| p.as_array()).map(|a| {
+        a.iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine as _;
+
+    fn jwt(claims: &str) -> String {
+        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", enc.encode("{\"alg\":\"none\"}"), enc.encode(claims))
+    }
+
+    #[test]
+    fn jwt_scopes_are_read_when_present() {
+        assert_eq!(jwt_scopes(&jwt(r#"{"scope":"read:logs read:users"}"#)).unwrap().len(), 2);
+        assert_eq!(jwt_scopes(&jwt(r#"{"permissions":["read:users"]}"#)).unwrap(), vec!["read:users"]);
+        assert_eq!(jwt_scopes(&jwt(r#"{"sub":"x"}"#)), None);
+        assert_eq!(jwt_scopes("opaque-token"), None);
+    }
+
+    #[test]
+    fn server_messages_are_short_and_single_line() {
+        let body = format!(r#"{{"message":"bad\nthing {}"}}"#, "x".repeat(500));
+        let m = server_message(body.as_bytes());
+        assert!(m.len() <= 200 && !m.contains('\n'));
+        assert_eq!(server_message(b"<html>502</html>"), "");
+    }
+}

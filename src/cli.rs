@@ -1,0 +1,181 @@
+//! What clap parsed, and nothing else. Validation happens in `config`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::secret::Secret;
+
+/// Archive an Auth0 tenant's log events into a local SQLite file and
+/// investigate them offline with saved forensic reports, SQL and Parquet.
+#[derive(Debug, Parser)]
+#[command(name = "auth0-archive", version, about, long_about = None)]
+pub struct Cli {
+    /// SQLite archive file [default: ./auth0-logs.db; ./auth0-demo.db for `demo`]
+    #[arg(long, global = true, env = "AUTH0_ARCHIVE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch new log events since the stored checkpoint (first run: everything retained)
+    Sync(SyncArgs),
+    /// Show what is archived, up to when, and how the last sync went
+    Status(StatusArgs),
+    /// Run saved reports or read-only SQL, export Parquet
+    #[command(subcommand)]
+    Query(QueryCommand),
+    /// The whole flow with no Auth0 account: a simulated tenant, a sync, a report
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Tenant URL or bare domain (acme.us.auth0.com means https://acme.us.auth0.com)
+    #[arg(long, env = "AUTH0_BASE_URL", value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// How to authenticate [default: inferred from the secrets given]
+    #[arg(long, env = "AUTH0_AUTH_TYPE", value_enum)]
+    pub auth_type: Option<AuthType>,
+
+    /// Client ID of a machine-to-machine application with read:logs
+    #[arg(long, env = "AUTH0_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Client secret of that application (never printed, logged or stored)
+    #[arg(long, env = "AUTH0_CLIENT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    pub client_secret: Option<Secret>,
+
+    /// Token audience [default: <base-url>/api/v2/]
+    #[arg(long, env = "AUTH0_AUDIENCE", value_name = "URL")]
+    pub audience: Option<String>,
+
+    /// A ready Management API token with read:logs (never printed)
+    #[arg(long, env = "AUTH0_ACCESS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub access_token: Option<Secret>,
+
+    /// Stop after about N new events (whole pages of up to 100)
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+
+    /// Start an empty archive at this date (YYYY-MM-DD or RFC 3339) instead of the oldest retained event
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+
+    /// Print a one-object JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress output
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Attempts per request before giving up on a network or server error
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub max_retries: u32,
+
+    /// First retry delay in milliseconds; doubles per attempt up to 30 s
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub retry_delay_ms: u64,
+
+    /// Seconds to wait for one HTTP answer
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthType {
+    ClientCredentials,
+    AccessToken,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the status as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of events the simulated tenant holds
+    #[arg(long, default_value_t = 3000, value_name = "N")]
+    pub events: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// List the saved reports with their parameters
+    List(ListArgs),
+    /// Run a saved report
+    Run(RunArgs),
+    /// Run read-only ad-hoc SQL against the archive
+    Sql(SqlArgs),
+    /// Export events to Parquet (zstd), partitioned by day, through DuckDB
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    Sqlite,
+    Duckdb,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Output format [default: table on a terminal, csv otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Report name (see `query list`)
+    pub name: String,
+    /// A report parameter, repeatable: --param threshold=20
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Output format [default: table on a terminal, csv otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Query engine
+    #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
+    pub engine: Engine,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The SQL to run; the archive is opened read-only
+    pub sql: String,
+    /// Output format [default: table on a terminal, csv otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Query engine
+    #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
+    pub engine: Engine,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Target directory; days are written as DIR/date=YYYY-MM-DD/*.parquet
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// First day to export (YYYY-MM-DD), inclusive
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last day to export (YYYY-MM-DD), inclusive
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+}

@@ -1,0 +1,238 @@
+//! Validated settings. `cli` holds what clap parsed; this turns it, once,
+//! into a `SyncConfig` the rest of the program can trust.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::Url;
+
+use crate::cli::{AuthType, SyncArgs};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// How `sync` authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// Client-credentials grant, minted at start and again on a 401.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+        audience: String,
+    },
+    /// A ready token; it cannot be renewed.
+    AccessToken(Secret),
+}
+
+impl Auth {
+    /// The secrets this configuration holds, so output can be scrubbed of them.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self {
+            Auth::ClientCredentials { client_secret, .. } => vec![client_secret.expose()],
+            Auth::AccessToken(t) => vec![t.expose()],
+        }
+    }
+}
+
+/// Retry and timeout policy for HTTP requests.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpPolicy {
+    pub max_retries: u32,
+    pub first_retry_delay: Duration,
+    pub max_retry_delay: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for HttpPolicy {
+    fn default() -> Self {
+        HttpPolicy {
+            max_retries: 8,
+            first_retry_delay: Duration::from_millis(500),
+            max_retry_delay: Duration::from_secs(30),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where progress and the summary go.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputMode {
+    pub json: bool,
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    pub db: PathBuf,
+    /// The value of the `tenant` column and the checkpoint key: the tenant's host.
+    pub tenant: String,
+    pub base_url: Url,
+    pub auth: Auth,
+    pub max_events: Option<u64>,
+    pub since: Option<DateTime<Utc>>,
+    pub http: HttpPolicy,
+    pub output: OutputMode,
+}
+
+impl SyncConfig {
+    pub fn from_args(db: PathBuf, args: &SyncArgs) -> Result<Self> {
+        let raw_url = non_empty(args.base_url.as_deref()).ok_or_else(|| {
+            Error::usage("missing tenant URL: set --base-url or AUTH0_BASE_URL (e.g. acme.us.auth0.com)")
+        })?;
+        let base_url = parse_base_url(raw_url)?;
+        let tenant = base_url.host_str().unwrap_or_default().to_string();
+        let auth = resolve_auth(args, &base_url)?;
+        let since = args.since.as_deref().map(parse_date).transpose()?;
+        if args.max_events == Some(0) {
+            return Err(Error::usage("--max-events must be at least 1"));
+        }
+        if args.timeout == 0 {
+            return Err(Error::usage("--timeout must be at least 1 second"));
+        }
+        Ok(SyncConfig {
+            db,
+            tenant,
+            base_url,
+            auth,
+            max_events: args.max_events,
+            since,
+            http: HttpPolicy {
+                max_retries: args.max_retries,
+                first_retry_delay: Duration::from_millis(args.retry_delay_ms),
+                timeout: Duration::from_secs(args.timeout),
+                ..HttpPolicy::default()
+            },
+            output: OutputMode {
+                json: args.json,
+                quiet: args.quiet,
+            },
+        })
+    }
+}
+
+fn non_empty(s: Option<&str>) -> Option<&str> {
+    s.map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// `acme.us.auth0.com` means `https://acme.us.auth0.com`; plain http is only
+/// accepted for loopback hosts, so a token never crosses a network in clear.
+pub fn parse_base_url(input: &str) -> Result<Url> {
+    let with_scheme = if input.contains("://") {
+        input.to_string()
+    } else {
+        format!("https://{input}")
+    };
+    let bad = |why: &str| Error::usage(format!("bad --base-url / AUTH0_BASE_URL {input:?}: {why}"));
+    let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+    let host = url.host_str().ok_or_else(|| bad("no host"))?.to_string();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => return Err(bad("plain http is only allowed for loopback hosts; use https")),
+        other => return Err(bad(&format!("unsupported scheme {other}"))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials do not belong in the URL; use AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("remove the query string"));
+    }
+    // Keep any path prefix (a proxy), without a trailing slash.
+    let path = url.path().trim_end_matches('/').to_string();
+    url.set_path(&path);
+    Ok(url)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+/// `<base>/api/v2/`, with the trailing slash Auth0 requires.
+pub fn default_audience(base: &Url) -> String {
+    format!("{}/api/v2/", base.as_str().trim_end_matches('/'))
+}
+
+fn resolve_auth(args: &SyncArgs, base: &Url) -> Result<Auth> {
+    let client_id = non_empty(args.client_id.as_deref());
+    let secret = args.client_secret.clone().filter(|s| !s.expose().trim().is_empty());
+    let token = args.access_token.clone().filter(|s| !s.expose().trim().is_empty());
+    let kind = match args.auth_type {
+        Some(kind) => kind,
+        None => match (client_id.is_some() || secret.is_some(), token.is_some()) {
+            (true, true) => {
+                return Err(Error::usage(
+                    "both client credentials (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET) and an access token \
+                     (AUTH0_ACCESS_TOKEN) are set: choose one with --auth-type or unset the other",
+                ));
+            }
+            (false, true) => AuthType::AccessToken,
+            (true, false) => AuthType::ClientCredentials,
+            (false, false) => {
+                return Err(Error::usage(
+                    "missing credentials: set --client-id and --client-secret \
+                     (AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET) or --access-token (AUTH0_ACCESS_TOKEN)",
+                ));
+            }
+        },
+    };
+    match kind {
+        AuthType::AccessToken => {
+            let token = token.ok_or_else(|| {
+                Error::usage("--auth-type access-token needs --access-token (AUTH0_ACCESS_TOKEN)")
+            })?;
+            Ok(Auth::AccessToken(Secret::new(token.expose().trim())))
+        }
+        AuthType::ClientCredentials => {
+            let client_id = client_id.ok_or_else(|| {
+                Error::usage("missing --client-id (AUTH0_CLIENT_ID) for the client-credentials grant")
+            })?;
+            let client_secret = secret.ok_or_else(|| {
+                Error::usage("missing --client-secret (AUTH0_CLIENT_SECRET) for the client-credentials grant")
+            })?;
+            let audience = non_empty(args.audience.as_deref())
+                .map(str::to_string)
+                .unwrap_or_else(|| default_audience(base));
+            Ok(Auth::ClientCredentials {
+                client_id: client_id.to_string(),
+                client_secret,
+                audience,
+            })
+        }
+    }
+}
+
+/// `YYYY-MM-DD` (midnight UTC) or a full RFC 3339 time.
+pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+        .map_err(|_| Error::usage(format!("bad date {s:?}: use YYYY-MM-DD or RFC 3339")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bare_domains_mean_https_and_http_is_loopback_only() {
+        assert_eq!(parse_base_url("acme.us.auth0.com").unwrap().as_str(), "https://acme.us.auth0.com/");
+        assert_eq!(parse_base_url("https://demo.us.auth0.com/").unwrap().host_str(), Some("demo.us.auth0.com"));
+        assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(parse_base_url("http://[::1]:8080").is_ok());
+        assert!(parse_base_url("http://localhost:1").is_ok());
+        assert_eq!(parse_base_url("http://acme.us.auth0.com").unwrap_err().exit_code(), 2);
+        assert_eq!(parse_base_url("ftp://x").unwrap_err().exit_code(), 2);
+        assert_eq!(parse_base_url("https://u:p@x.com").unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn default_audience_has_the_trailing_slash() {
+        let u = parse_base_url("acme.us.auth0.com").unwrap();
+        assert_eq!(default_audience(&u), "https://acme.us.auth0.com/api/v2/");
+    }
+}

@@ -1,0 +1,174 @@
+//! The saved-report library: `queries/*.sql`, embedded at compile time.
+//!
+//! Each file starts with a comment header:
+//!
+//! ```sql
+//! -- name: brute-force
+//! -- description: Many failed logins (f, fp, fu) from one IP address.
+//! -- param: threshold | integer | 10 | fewest failed logins from one IP to report
+//! -- param: since | time | | first instant to consider
+//! ```
+//!
+//! A parameter line is `name | type | default | help`. Types are `integer`,
+//! `number`, `text` and `time`. An empty default means "optional" for `time`
+//! parameters (the whole archive) and "required" for the others. The SQL
+//! refers to parameters as `:name`; they are always bound, never spliced.
+
+use crate::error::{Error, Result};
+
+use super::params::ParamType;
+
+/// Every saved report, as (file name, text). Adding a file to `queries/`
+/// without listing it here fails the `every_query_file_is_embedded` test.
+const FILES: &[(&str, &str)] = &[
+    ("admin-actions.sql", include_str!("../../queries/admin-actions.sql")),
+    ("breached-passwords.sql", include_str!("../../queries/breached-passwords.sql")),
+    ("brute-force.sql", include_str!("../../queries/brute-force.sql")),
+    ("credential-stuffing.sql", include_str!("../../queries/credential-stuffing.sql")),
+    ("cross-origin-auth.sql", include_str!("../../queries/cross-origin-auth.sql")),
+    ("event-summary.sql", include_str!("../../queries/event-summary.sql")),
+    ("impossible-travel.sql", include_str!("../../queries/impossible-travel.sql")),
+    ("mfa-push-bombing.sql", include_str!("../../queries/mfa-push-bombing.sql")),
+    ("new-country-for-user.sql", include_str!("../../queries/new-country-for-user.sql")),
+    ("rate-limit-events.sql", include_str!("../../queries/rate-limit-events.sql")),
+    ("refresh-token-reuse.sql", include_str!("../../queries/refresh-token-reuse.sql")),
+    ("shared-mfa-phone.sql", include_str!("../../queries/shared-mfa-phone.sql")),
+    ("signup-surge.sql", include_str!("../../queries/signup-surge.sql")),
+    ("unknown-event-types.sql", include_str!("../../queries/unknown-event-types.sql")),
+    ("user-timeline.sql", include_str!("../../queries/user-timeline.sql")),
+];
+
+/// One declared report parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamSpec {
+    pub name: String,
+    pub kind: ParamType,
+    /// `None`: optional for `time` (whole archive), required otherwise.
+    pub default: Option<String>,
+    pub help: String,
+}
+
+/// A saved report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub name: String,
+    pub description: String,
+    pub params: Vec<ParamSpec>,
+    /// The whole file, header included (comments are valid SQL).
+    pub sql: &'static str,
+}
+
+/// All saved reports, sorted by name.
+pub fn reports() -> Result<Vec<Report>> {
+    let mut all = FILES
+        .iter()
+        .map(|(file, text)| parse(text).map_err(|e| Error::runtime(format!("saved report {file}: {e}"))))
+        .collect::<Result<Vec<_>>>()?;
+    all.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(all)
+}
+
+/// The report called `name`, or a usage error listing the valid names.
+pub fn find(name: &str) -> Result<Report> {
+    let all = reports()?;
+    if let Some(r) = all.iter().find(|r| r.name == name) {
+        return Ok(r.clone());
+    }
+    let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
+    Err(Error::usage(format!(
+        "unknown report '{name}'; saved reports are: {} (see `auth0-archive query list`)",
+        names.join(", ")
+    )))
+}
+
+/// Parses a report file's comment header.
+pub fn parse(text: &'static str) -> Result<Report, String> {
+    let mut name = None;
+    let mut description = None;
+    let mut params = Vec::new();
+    for line in text.lines() {
+        let Some(comment) = line.trim().strip_prefix("--") else {
+            break; // the header ends at the first non-comment line
+        };
+        let comment = comment.trim();
+        if let Some(v) = comment.strip_prefix("name:") {
+            name = Some(v.trim().to_string());
+        } else if let Some(v) = comment.strip_prefix("description:") {
+            description = Some(v.trim().to_string());
+        } else if let Some(v) = comment.strip_prefix("param:") {
+            params.push(parse_param(v)?);
+        }
+    }
+    let name = name.filter(|n| !n.is_empty()).ok_or("header has no `-- name:` line")?;
+    let description = description.ok_or("header has no `-- description:` line")?;
+    Ok(Report {
+        name,
+        description,
+        params,
+        sql: text,
+    })
+}
+
+fn parse_param(line: &str) -> Result<ParamSpec, String> {
+    let fields: Vec<&str> = line.splitn(4, '|').map(str::trim).collect();
+    let [name, kind, default, help] = fields[..] else {
+        return Err(format!("parameter line `{line}` is not `name | type | default | help`"));
+    };
+    let kind = ParamType::parse(kind).ok_or_else(|| format!("parameter {name} has unknown type {kind}"))?;
+    let default = (!default.is_empty()).then(|| default.to_string());
+    if let Some(d) = &default {
+        kind.check(d).map_err(|e| format!("default of parameter {name}: {e}"))?;
+    }
+    Ok(ParamSpec {
+        name: name.to_string(),
+        kind,
+        default,
+        help: help.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::params::placeholders;
+
+    #[test]
+    fn every_query_file_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<String> = FILES.iter().map(|(f, _)| f.to_string()).collect();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn every_report_parses_and_declares_exactly_the_parameters_it_uses() {
+        let all = reports().unwrap();
+        assert_eq!(all.len(), FILES.len());
+        for r in &all {
+            let (_, used) = placeholders(r.sql);
+            let mut used: Vec<&str> = used.iter().map(String::as_str).collect();
+            used.sort();
+            used.dedup();
+            let mut declared: Vec<&str> = r.params.iter().map(|p| p.name.as_str()).collect();
+            declared.sort();
+            assert_eq!(used, declared, "report {}", r.name);
+            assert!(
+                FILES.iter().any(|(f, _)| *f == format!("{}.sql", r.name)),
+                "report {} lives in a file of another name",
+                r.name
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_report_lists_the_valid_names() {
+        let err = find("no-such-report").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("brute-force"));
+    }
+}

@@ -1,0 +1,286 @@
+//! Result writers: an aligned table for people, CSV (RFC 4180 quoting), one
+//! JSON array, or newline-delimited JSON. Values keep their type: numbers
+//! stay numbers in JSON and NULL is `null`.
+
+use std::io::{self, Write};
+
+use crate::cli::Format;
+
+/// One cell, independent of the engine that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl Value {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Real(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Text(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+
+    /// Text as CSV and the table show it; NULL is empty.
+    fn to_text(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Real(f) => f.to_string(),
+            Value::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// `--format` when given, else table on a terminal and CSV otherwise.
+pub fn resolve_format(format: Option<Format>) -> Format {
+    use std::io::IsTerminal;
+    format.unwrap_or_else(|| {
+        if io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Csv
+        }
+    })
+}
+
+/// Receives a result set row by row.
+pub trait Sink {
+    fn columns(&mut self, names: &[String]) -> io::Result<()>;
+    fn row(&mut self, row: &[Value]) -> io::Result<()>;
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// A writer for `format` on `out`.
+pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
+    match format {
+        Format::Table => Box::new(Table::new(out)),
+        Format::Csv => Box::new(Csv { out }),
+        Format::Json => Box::new(Json {
+            out,
+            names: Vec::new(),
+            rows: 0,
+            lines: false,
+        }),
+        Format::Ndjson => Box::new(Json {
+            out,
+            names: Vec::new(),
+            rows: 0,
+            lines: true,
+        }),
+    }
+}
+
+struct Csv<W: Write> {
+    out: W,
+}
+
+/// RFC 4180: a field is quoted when it holds a comma, a quote, CR or LF, and
+/// quotes inside are doubled.
+pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\"")).into()
+    } else {
+        s.into()
+    }
+}
+
+impl<W: Write> Csv<W> {
+    fn line<'b>(&mut self, fields: impl Iterator<Item = std::borrow::Cow<'b, str>>) -> io::Result<()> {
+        let mut first = true;
+        for f in fields {
+            if !first {
+                self.out.write_all(b",")?;
+            }
+            first = false;
+            self.out.write_all(csv_field(&f).as_bytes())?;
+        }
+        self.out.write_all(b"\r\n")
+    }
+}
+
+impl<W: Write> Sink for Csv<W> {
+    fn columns(&mut self, names: &[String]) -> io::Result<()> {
+        self.line(names.iter().map(|n| n.as_str().into()))
+    }
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
+        self.line(row.iter().map(|v| v.to_text().into()))
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+struct Json<W: Write> {
+    out: W,
+    names: Vec<String>,
+    rows: u64,
+    lines: bool,
+}
+
+impl<W: Write> Sink for Json<W> {
+    fn columns(&mut self, names: &[String]) -> io::Result<()> {
+        self.names = names.to_vec();
+        if !self.lines {
+            self.out.write_all(b"[")?;
+        }
+        Ok(())
+    }
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
+        let mut obj = serde_json::Map::with_capacity(row.len());
+        for (name, v) in self.names.iter().zip(row) {
+            obj.insert(name.clone(), v.to_json());
+        }
+        if !self.lines {
+            self.out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+        }
+        serde_json::to_writer(&mut self.out, &obj)?;
+        if self.lines {
+            self.out.write_all(b"\n")?;
+        }
+        self.rows += 1;
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        if !self.lines {
+            self.out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Widest a table cell gets before it is cut with an ellipsis.
+const MAX_CELL: usize = 48;
+
+/// Buffers rows to align columns; numbers are right-aligned.
+struct Table<W: Write> {
+    out: W,
+    names: Vec<String>,
+    rows: Vec<Vec<(String, bool)>>,
+}
+
+impl<W: Write> Table<W> {
+    fn new(out: W) -> Self {
+        Table {
+            out,
+            names: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+fn cell(v: &Value) -> (String, bool) {
+    let numeric = matches!(v, Value::Int(_) | Value::Real(_));
+    // Control characters would break the grid.
+    let text: String = v
+        .to_text()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().count() > MAX_CELL {
+        let cut: String = text.chars().take(MAX_CELL - 1).collect();
+        (format!("{cut}…"), numeric)
+    } else {
+        (text, numeric)
+    }
+}
+
+impl<W: Write> Sink for Table<W> {
+    fn columns(&mut self, names: &[String]) -> io::Result<()> {
+        self.names = names.to_vec();
+        Ok(())
+    }
+    fn row(&mut self, row: &[Value]) -> io::Result<()> {
+        self.rows.push(row.iter().map(cell).collect());
+        Ok(())
+    }
+    fn finish(&mut self) -> io::Result<()> {
+        let width = |s: &str| s.chars().count();
+        let mut widths: Vec<usize> = self.names.iter().map(|n| width(n)).collect();
+        for row in &self.rows {
+            for (w, (text, _)) in widths.iter_mut().zip(row) {
+                *w = (*w).max(width(text));
+            }
+        }
+        let pad = |text: &str, w: usize, right: bool| {
+            let fill = " ".repeat(w.saturating_sub(width(text)));
+            if right {
+                format!("{fill}{text}")
+            } else {
+                format!("{text}{fill}")
+            }
+        };
+        let header: Vec<String> = self
+            .names
+            .iter()
+            .zip(&widths)
+            .map(|(n, w)| pad(n, *w, false))
+            .collect();
+        writeln!(self.out, "{}", header.join("  ").trim_end())?;
+        let rule: Vec<String> = widths.iter().map(|w| "─".repeat(*w)).collect();
+        writeln!(self.out, "{}", rule.join("  "))?;
+        for row in &self.rows {
+            let line: Vec<String> = row
+                .iter()
+                .zip(&widths)
+                .map(|((text, num), w)| pad(text, *w, *num))
+                .collect();
+            writeln!(self.out, "{}", line.join("  ").trim_end())?;
+        }
+        let n = self.rows.len();
+        writeln!(self.out, "({n} row{})", if n == 1 { "" } else { "s" })?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(format: Format, rows: &[Vec<Value>]) -> String {
+        let mut buf = Vec::new();
+        {
+            let mut s = sink(format, &mut buf);
+            s.columns(&["a".to_string(), "b".to_string()]).unwrap();
+            for r in rows {
+                s.row(r).unwrap();
+            }
+            s.finish().unwrap();
+        }
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn csv_quotes_only_what_rfc4180_requires() {
+        let out = render(
+            Format::Csv,
+            &[vec![Value::Text("x,\"y\"\nz".into()), Value::Null], vec![Value::Int(3), Value::Real(1.5)]],
+        );
+        assert_eq!(out, "a,b\r\n\"x,\"\"y\"\"\nz\",\r\n3,1.5\r\n");
+    }
+
+    #[test]
+    fn json_keeps_types_and_an_empty_result_is_an_empty_array() {
+        let out = render(Format::Json, &[vec![Value::Int(3), Value::Null]]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v, serde_json::json!([{"a": 3, "b": null}]));
+        assert_eq!(render(Format::Json, &[]).trim(), "[]");
+    }
+
+    #[test]
+    fn table_truncates_long_values() {
+        let long = "x".repeat(200);
+        let out = render(Format::Table, &[vec![Value::Text(long), Value::Int(1)]]);
+        assert!(out.contains('…'));
+        assert!(out.lines().all(|l| l.chars().count() < 80));
+    }
+}

@@ -1,0 +1,261 @@
+//! A simulated Auth0 tenant served on loopback: the token endpoint and
+//! `GET /api/v2/logs` with Auth0's `from`/`take` semantics, rate-limit headers
+//! and switchable faults. `demo` runs the whole flow against it, and the
+//! tests use it as the fake tenant (it is part of the library so both share
+//! one implementation of Auth0's behaviour).
+
+pub mod generator;
+mod server;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::auth0::event::compare_log_ids;
+
+/// One event as the tenant holds it: `key` orders it for `from` (the
+/// `log_id`, or a stand-in for an event that has none), `raw` is what is sent.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub key: String,
+    pub raw: String,
+}
+
+impl StoredEvent {
+    /// An event whose `log_id` field is its key.
+    pub fn from_json(raw: impl Into<String>) -> Self {
+        let raw = raw.into();
+        let key = serde_json::from_str::<serde_json::Value>(&raw)
+            .ok()
+            .and_then(|v| v.get("log_id").and_then(|id| id.as_str().map(str::to_string)))
+            .unwrap_or_default();
+        StoredEvent { key, raw }
+    }
+}
+
+/// Something that can go wrong with one answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// HTTP 500 with a JSON error body.
+    ServerError,
+    /// HTTP 503 with an HTML page.
+    Html502,
+    /// HTTP 200 with an HTML page (a captive proxy, a CDN error page).
+    Html200,
+    /// The connection closes before any answer.
+    DropBeforeResponse,
+    /// The headers promise a body that breaks off half way.
+    DropMidBody,
+    /// A complete HTTP answer whose JSON is cut short.
+    TruncatedBody,
+    /// HTTP 200 with something that is not JSON.
+    InvalidJson,
+    /// The answer comes after this many milliseconds.
+    Slow(u64),
+    /// HTTP 429 with rate-limit headers and Retry-After.
+    RateLimited,
+}
+
+/// A token bucket like Auth0's per-tenant limit.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+/// Counters of what the tenant served.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub requests: u64,
+    pub log_requests: u64,
+    pub token_requests: u64,
+    pub served_events: u64,
+    pub rate_limited: u64,
+    pub faults: u64,
+    pub unauthorized: u64,
+}
+
+/// Everything the tenant knows and how it misbehaves. Tests change it
+/// through `FakeTenant::with`.
+#[derive(Debug)]
+pub struct TenantState {
+    events: Vec<StoredEvent>,
+    pub client_id: String,
+    pub client_secret: String,
+    /// The audience the grant must name; `None` accepts `<base>/api/v2/`.
+    pub audience: Option<String>,
+    /// The scope minted tokens carry.
+    pub minted_scope: String,
+    /// Ready tokens that are accepted, with whether they hold read:logs.
+    pub static_tokens: HashMap<String, bool>,
+    /// Minted tokens and how many log requests each has left.
+    minted: HashMap<String, Option<u64>>,
+    /// Each minted token is good for this many log requests (`None`: forever).
+    pub token_lifetime_requests: Option<u64>,
+    /// The token endpoint answers 503 while set.
+    pub token_endpoint_down: bool,
+    rate_limit: Option<RateLimit>,
+    bucket: f64,
+    bucket_at: Instant,
+    /// Also send `Retry-After` on 429s.
+    pub send_retry_after: bool,
+    /// Probability per log request of a random fault from `fault_kinds`.
+    pub fault_rate: f64,
+    pub fault_kinds: Vec<Fault>,
+    /// Faults applied to the next log requests, in order, before random ones.
+    pub scripted: VecDeque<Fault>,
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Serve each page in a scrambled order (Auth0 promises no order).
+    pub shuffle_pages: bool,
+    /// Answer `GET /api/v2/logs/{id}`.
+    pub single_event_endpoint: bool,
+    pub max_take: usize,
+    pub stats: Stats,
+    rng: u64,
+    next_token: u64,
+}
+
+impl Default for TenantState {
+    fn default() -> Self {
+        TenantState {
+            events: Vec::new(),
+            client_id: "test-client-id".into(),
+            client_secret: "test-client-secret".into(),
+            audience: None,
+            minted_scope: "read:logs".into(),
+            static_tokens: HashMap::new(),
+            minted: HashMap::new(),
+            token_lifetime_requests: None,
+            token_endpoint_down: false,
+            rate_limit: None,
+            bucket: 0.0,
+            bucket_at: Instant::now(),
+            send_retry_after: false,
+            fault_rate: 0.0,
+            fault_kinds: Vec::new(),
+            scripted: VecDeque::new(),
+            latency: Duration::ZERO,
+            shuffle_pages: false,
+            single_event_endpoint: true,
+            max_take: 100,
+            stats: Stats::default(),
+            rng: 0x9E37_79B9_7F4A_7C15,
+            next_token: 1,
+        }
+    }
+}
+
+impl TenantState {
+    /// Adds events, keeping the `log_id` order Auth0 pages in.
+    pub fn push_events(&mut self, events: impl IntoIterator<Item = StoredEvent>) {
+        self.events.extend(events);
+        self.events.sort_by(|a, b| compare_log_ids(&a.key, &b.key));
+    }
+
+    pub fn events(&self) -> &[StoredEvent] {
+        &self.events
+    }
+
+    /// Retention: drops every event whose key sorts before `key`.
+    pub fn expire_before(&mut self, key: &str) {
+        self.events
+            .retain(|e| compare_log_ids(&e.key, key) != std::cmp::Ordering::Less);
+    }
+
+    /// Limits log requests with a token bucket that starts full.
+    pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
+        self.rate_limit = limit;
+        self.bucket = limit.map(|l| l.burst).unwrap_or(0.0);
+        self.bucket_at = Instant::now();
+    }
+
+    /// Invalidates every minted token (as if they expired).
+    pub fn expire_minted_tokens(&mut self) {
+        self.minted.clear();
+    }
+
+    fn random(&mut self) -> f64 {
+        // SplitMix64: deterministic, good enough for fault dice.
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn mint(&mut self) -> String {
+        let token = format!("sim-token-{}-{:x}", self.next_token, (self.random() * 1e12) as u64);
+        self.next_token += 1;
+        self.minted.insert(token.clone(), self.token_lifetime_requests);
+        token
+    }
+}
+
+/// A running simulated tenant. Dropping it stops the server.
+pub struct FakeTenant {
+    addr: SocketAddr,
+    state: Arc<Mutex<TenantState>>,
+    _runtime: Option<tokio::runtime::Runtime>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl FakeTenant {
+    /// Starts the tenant on 127.0.0.1 on its own runtime thread, so it can
+    /// serve a separate process (the binary under test) or this one.
+    pub fn start(state: TenantState) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let mut tenant = runtime.block_on(Self::start_on_current(state))?;
+        tenant._runtime = Some(runtime);
+        Ok(tenant)
+    }
+
+    /// Starts the tenant on the current tokio runtime.
+    pub async fn start_on_current(state: TenantState) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(Mutex::new(state));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(server::serve(listener, state.clone(), rx));
+        Ok(FakeTenant {
+            addr,
+            state,
+            _runtime: None,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: what `--base-url` should be.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Locks the state to read or change it.
+    pub fn state(&self) -> MutexGuard<'_, TenantState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Runs `f` on the locked state.
+    pub fn with<R>(&self, f: impl FnOnce(&mut TenantState) -> R) -> R {
+        f(&mut self.state())
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.state().stats.clone()
+    }
+}
+
+impl Drop for FakeTenant {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(rt) = self._runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! `auth0-archive status`: what is archived, up to when, and how the last
+//! sync went.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::store;
+
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub db: String,
+    pub db_bytes: u64,
+    pub schema_version: u32,
+    pub events: i64,
+    pub first_event_date: Option<String>,
+    pub last_event_date: Option<String>,
+    pub rejects: i64,
+    pub tenants: Vec<TenantStatus>,
+    pub gaps: Vec<GapStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TenantStatus {
+    pub tenant: String,
+    pub events: i64,
+    pub checkpoint: Option<String>,
+    pub last_sync: Option<LastSync>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LastSync {
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub outcome: String,
+    pub fetched: i64,
+    pub inserted: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GapStatus {
+    pub tenant: String,
+    pub after_date: Option<String>,
+    pub before_date: Option<String>,
+    pub detected_at: String,
+}
+
+pub fn run(db: &Path, json: bool) -> Result<()> {
+    let conn = store::open_read_only(db)?;
+    let status = read(&conn, db)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+    } else {
+        print_human(&status);
+    }
+    Ok(())
+}
+
+pub fn read(conn: &Connection, db: &Path) -> Result<Status> {
+    let db_bytes = ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::metadata(p).ok().map(|m| m.len())
+        })
+        .sum();
+    let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+    let first_event_date = conn
+        .query_row("SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    let last_event_date = conn
+        .query_row("SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts DESC LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    let rejects: i64 = conn.query_row("SELECT count(*) FROM rejects", [], |r| r.get(0))?;
+
+    let mut tenants = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT t.tenant, (SELECT count(*) FROM events e WHERE e.tenant = t.tenant),
+                (SELECT log_id FROM checkpoints c WHERE c.tenant = t.tenant)
+         FROM (SELECT tenant FROM checkpoints UNION SELECT tenant FROM sync_runs) t ORDER BY t.tenant",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+    for row in rows {
+        let (tenant, events, checkpoint) = row?;
+        let last_sync = conn
+            .query_row(
+                "SELECT started_at, finished_at, outcome, fetched, inserted, error FROM sync_runs
+                 WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+                [&tenant],
+                |r| {
+                    Ok(LastSync {
+                        started_at: r.get(0)?,
+                        finished_at: r.get(1)?,
+                        outcome: r.get(2)?,
+                        fetched: r.get(3)?,
+                        inserted: r.get(4)?,
+                        error: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        tenants.push(TenantStatus {
+            tenant,
+            events,
+            checkpoint,
+            last_sync,
+        });
+    }
+
+    let mut stmt = conn.prepare("SELECT tenant, after_date, before_date, detected_at FROM gaps ORDER BY id")?;
+    let gaps = stmt
+        .query_map([], |r| {
+            Ok(GapStatus {
+                tenant: r.get(0)?,
+                after_date: r.get(1)?,
+                before_date: r.get(2)?,
+                detected_at: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+
+    Ok(Status {
+        db: db.display().to_string(),
+        db_bytes,
+        schema_version,
+        events,
+        first_event_date,
+        last_event_date,
+        rejects,
+        tenants,
+        gaps,
+    })
+}
+
+fn print_human(s: &Status) {
+    println!("archive:        {} ({:.1} MB, schema v{})", s.db, s.db_bytes as f64 / 1e6, s.schema_version);
+    println!("events:         {}", s.events);
+    println!(
+        "covering:       {} .. {}",
+        s.first_event_date.as_deref().unwrap_or("-"),
+        s.last_event_date.as_deref().unwrap_or("-")
+    );
+    if s.rejects > 0 {
+        println!("rejects:        {} (events without a log_id, kept in the rejects table)", s.rejects);
+    }
+    for t in &s.tenants {
+        println!("tenant:         {} ({} events)", t.tenant, t.events);
+        println!("  checkpoint:   {}", t.checkpoint.as_deref().unwrap_or("-"));
+        match &t.last_sync {
+            Some(l) => {
+                println!(
+                    "  last sync:    {} at {} ({} fetched, {} new)",
+                    l.outcome,
+                    l.finished_at.as_deref().unwrap_or(&l.started_at),
+                    l.fetched,
+                    l.inserted
+                );
+                if let Some(e) = &l.error {
+                    println!("  last error:   {e}");
+                }
+            }
+            None => println!("  last sync:    never"),
+        }
+    }
+    for g in &s.gaps {
+        println!(
+            "gap:            {} between {} and {} (detected {})",
+            g.tenant,
+            g.after_date.as_deref().unwrap_or("?"),
+            g.before_date.as_deref().unwrap_or("?"),
+            g.detected_at
+        );
+    }
+}

@@ -1,0 +1,179 @@
+//! Writing a page: its events, its rejects, the new checkpoint and the run's
+//! counters go into one transaction, so a crash at any instant leaves either
+//! the whole page with its checkpoint or neither.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256};
+
+use crate::auth0::event::{EventRow, Page};
+use crate::error::Result;
+
+use super::runs::RunCounters;
+
+/// What committing one page did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PageOutcome {
+    pub inserted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
+}
+
+/// A span in which retained events may have expired before being archived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gap {
+    pub after_log_id: String,
+    pub after_date: Option<String>,
+    pub before_log_id: String,
+    pub before_date: Option<String>,
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (
+    log_id, tenant, date, ts, type, description, connection, connection_id,
+    client_id, client_name, ip, client_ip, user_agent, hostname, user_id,
+    user_name, audience, scope, strategy, strategy_type, is_mobile,
+    tenant_name, environment_name, country_code, country_code3, country_name,
+    city_name, subdivision_code, subdivision_name, latitude, longitude,
+    time_zone, continent_code, details, raw
+) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+          ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,
+          ?30, ?31, ?32, ?33, ?34, ?35)
+ON CONFLICT (log_id) DO NOTHING";
+
+const INSERT_REJECT: &str = "INSERT INTO rejects (tenant, received_at, reason, raw_sha256, raw)
+VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (raw_sha256) DO NOTHING";
+
+const UPSERT_CHECKPOINT: &str = "INSERT INTO checkpoints (tenant, log_id, updated_at) VALUES (?1, ?2, ?3)
+ON CONFLICT (tenant) DO UPDATE SET log_id = excluded.log_id, updated_at = excluded.updated_at";
+
+/// The stored checkpoint of a tenant, if it has one.
+pub fn checkpoint(conn: &Connection, tenant: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT log_id FROM checkpoints WHERE tenant = ?1",
+            [tenant],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// The `date` of an archived event.
+pub fn event_date(conn: &Connection, log_id: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT date FROM events WHERE log_id = ?1", [log_id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// Commits one page with its checkpoint (when it has one) and the run's
+/// counters so far.
+pub fn commit_page(
+    conn: &mut Connection,
+    tenant: &str,
+    run_id: i64,
+    page: &Page,
+    next_checkpoint: Option<&str>,
+    gap: Option<&Gap>,
+    counters: &RunCounters,
+) -> Result<PageOutcome> {
+    let tx = conn.transaction()?;
+    let mut outcome = insert_rows(&tx, tenant, page)?;
+    let now = now_text();
+    if let Some(cp) = next_checkpoint {
+        tx.prepare_cached(UPSERT_CHECKPOINT)?
+            .execute((tenant, cp, &now))?;
+    }
+    if let Some(gap) = gap {
+        tx.execute(
+            "INSERT INTO gaps (tenant, after_log_id, after_date, before_log_id, before_date, detected_at, run_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                tenant,
+                gap.after_log_id,
+                gap.after_date,
+                gap.before_log_id,
+                gap.before_date,
+                now,
+                run_id
+            ],
+        )?;
+    }
+    outcome.rejected = page.rejects.len() as u64;
+    super::runs::add_page(&tx, run_id, &outcome, page, next_checkpoint, counters)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Inserts a page's events (de-duplicated on `log_id`) and rejects
+/// (de-duplicated on content) inside the caller's transaction.
+pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<PageOutcome> {
+    let mut outcome = PageOutcome::default();
+    {
+        let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+        for e in &page.events {
+            if insert_event(&mut insert, tenant, e)? {
+                outcome.inserted += 1;
+            } else {
+                outcome.duplicates += 1;
+            }
+        }
+    }
+    if !page.rejects.is_empty() {
+        let mut insert = tx.prepare_cached(INSERT_REJECT)?;
+        let now = now_text();
+        for r in &page.rejects {
+            let digest = hex::encode(Sha256::digest(r.raw.as_bytes()));
+            insert.execute((tenant, &now, &r.reason, digest, &r.raw))?;
+        }
+    }
+    Ok(outcome)
+}
+
+fn insert_event(stmt: &mut rusqlite::CachedStatement<'_>, tenant: &str, e: &EventRow) -> Result<bool> {
+    let changed = stmt.execute(params![
+        e.log_id,
+        tenant,
+        e.date,
+        e.ts,
+        e.r#type,
+        e.description,
+        e.connection,
+        e.connection_id,
+        e.client_id,
+        e.client_name,
+        e.ip,
+        e.client_ip,
+        e.user_agent,
+        e.hostname,
+        e.user_id,
+        e.user_name,
+        e.audience,
+        e.scope,
+        e.strategy,
+        e.strategy_type,
+        e.is_mobile,
+        e.tenant_name,
+        e.environment_name,
+        e.country_code,
+        e.country_code3,
+        e.country_name,
+        e.city_name,
+        e.subdivision_code,
+        e.subdivision_name,
+        e.latitude,
+        e.longitude,
+        e.time_zone,
+        e.continent_code,
+        e.details,
+        e.raw,
+    ])?;
+    Ok(changed == 1)
+}
+
+/// Wall-clock time as stored in bookkeeping columns.
+pub fn now_text() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
