@@ -38,7 +38,9 @@ CREATE TABLE events (
     time_zone         TEXT,
     continent_code    TEXT,
     details           TEXT,
-    raw               TEXT NOT NULL
+    raw               TEXT NOT NULL,
+    -- The integrity-chain link (chain.seq) that sealed this row.
+    chain_seq         INTEGER
 );
 
 -- The indexes the saved reports filter and group on.
@@ -46,6 +48,24 @@ CREATE INDEX events_ts ON events (ts);
 CREATE INDEX events_type_ts ON events (type, ts);
 CREATE INDEX events_ip ON events (ip);
 CREATE INDEX events_user_ts ON events (user_id, ts) WHERE user_id IS NOT NULL;
+
+-- Integrity chain: each committed batch of new events extends it with
+-- link = SHA-256(previous link || for each event in log_id order:
+-- log_id || 0x00 || SHA-256(raw) ), so `verify` can prove that no archived
+-- event was altered, inserted or deleted after the fact.
+CREATE TABLE chain (
+    seq           INTEGER PRIMARY KEY,
+    tenant        TEXT NOT NULL,
+    events        INTEGER NOT NULL,
+    first_log_id  TEXT,
+    last_log_id   TEXT,
+    link          TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    -- Set when `prune` removed this link's events; the link itself stays so
+    -- the chain after it still verifies.
+    pruned_at     TEXT
+);
+CREATE INDEX events_chain ON events (chain_seq);
 
 -- Readable names for event type codes, loaded from schema/event-types.tsv.
 CREATE TABLE event_types (
@@ -91,6 +111,19 @@ CREATE TABLE sync_runs (
     checkpoint_from TEXT,
     checkpoint_to   TEXT,
     error           TEXT
+);
+
+-- Parallel backfill: the time slices of one long backfill and how far each
+-- got, so a crash resumes every slice where it stopped.
+CREATE TABLE backfill_slices (
+    tenant     TEXT NOT NULL,
+    slice      INTEGER NOT NULL,
+    start_id   TEXT NOT NULL,
+    end_id     TEXT,
+    cursor     TEXT NOT NULL,
+    last_log_id TEXT,
+    done       INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant, slice)
 );
 
 -- Spans where events may have expired from the tenant before they were

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::log::LogFormat;
 use crate::secret::Secret;
 
 /// Archive an Auth0 tenant's log events into a local SQLite file and
@@ -14,6 +15,10 @@ pub struct Cli {
     /// SQLite archive file [default: ./auth0-logs.db; ./auth0-demo.db for `demo`]
     #[arg(long, global = true, env = "AUTH0_ARCHIVE_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// Diagnostics on stderr as text or as JSON lines (detail level from RUST_LOG)
+    #[arg(long, global = true, env = "AUTH0_ARCHIVE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     #[command(subcommand)]
     pub command: Command,
@@ -30,9 +35,52 @@ pub enum Command {
     Query(QueryCommand),
     /// The whole flow with no Auth0 account: a simulated tenant, a sync, a report
     Demo(DemoArgs),
+    /// Recompute the integrity chain; report the first altered, inserted or deleted event
+    Verify(VerifyArgs),
+    /// Back-fill events from log-stream exports or saved API pages (NDJSON or JSON arrays, gzip accepted)
+    Import(ImportArgs),
+    /// Delete archived events older than a date (the integrity chain stays verifiable)
+    Prune(PruneArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Print the result as one JSON object
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to load: JSON arrays or NDJSON of Auth0 events, plain or gzip;
+    /// log-stream envelopes (webhook `data`, EventBridge `detail`) are unwrapped
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Value of the `tenant` column [default: each event's hostname]
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+    /// Print a one-object JSON summary on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Delete events dated before this day (YYYY-MM-DD or RFC 3339)
+    #[arg(long, value_name = "DATE")]
+    pub before: String,
+    /// Only say what would be deleted
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Confirm the deletion (required unless --dry-run)
+    #[arg(long)]
+    pub yes: bool,
+    /// Reclaim the freed space afterwards (VACUUM)
+    #[arg(long)]
+    pub vacuum: bool,
+}
+
+#[derive(Debug, Clone, Args)]
 pub struct SyncArgs {
     /// Tenant URL or bare domain (acme.us.auth0.com means https://acme.us.auth0.com)
     #[arg(long, env = "AUTH0_BASE_URL", value_name = "URL")]
@@ -47,7 +95,12 @@ pub struct SyncArgs {
     pub client_id: Option<String>,
 
     /// Client secret of that application (never printed, logged or stored)
-    #[arg(long, env = "AUTH0_CLIENT_SECRET", hide_env_values = true, value_name = "SECRET")]
+    #[arg(
+        long,
+        env = "AUTH0_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
     pub client_secret: Option<Secret>,
 
     /// Token audience [default: <base-url>/api/v2/]
@@ -55,7 +108,12 @@ pub struct SyncArgs {
     pub audience: Option<String>,
 
     /// A ready Management API token with read:logs (never printed)
-    #[arg(long, env = "AUTH0_ACCESS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    #[arg(
+        long,
+        env = "AUTH0_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
     pub access_token: Option<Secret>,
 
     /// Stop after about N new events (whole pages of up to 100)
@@ -85,9 +143,30 @@ pub struct SyncArgs {
     /// Seconds to wait for one HTTP answer
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub timeout: u64,
+
+    /// Keep polling after catching up; stop with Ctrl-C or SIGTERM
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Pause between polls in --follow mode (e.g. 30s, 5m, 1h)
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub interval: String,
+
+    /// Tenants file (TOML) for archiving several tenants into one database
+    #[arg(long, env = "AUTH0_ARCHIVE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// With --config: sync only this tenant; without: the name stored in the `tenant` column
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+
+    /// Most requests in flight during a long backfill (adapted down to the rate limit)
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub concurrency: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum AuthType {
     ClientCredentials,
     AccessToken,
@@ -98,6 +177,10 @@ pub struct StatusArgs {
     /// Print the status as one JSON object
     #[arg(long)]
     pub json: bool,
+    /// The tenant's log retention in days (plan-dependent: 1 to 30); warns
+    /// when the time since the last successful sync risks a gap
+    #[arg(long, env = "AUTH0_RETENTION_DAYS", value_name = "DAYS")]
+    pub retention_days: Option<f64>,
 }
 
 #[derive(Debug, Args)]

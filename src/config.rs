@@ -75,13 +75,71 @@ pub struct SyncConfig {
     pub output: OutputMode,
 }
 
+/// Everything `sync` was asked to do: one or more tenants, once or following.
+#[derive(Debug, Clone)]
+pub struct SyncPlan {
+    pub tenants: Vec<SyncConfig>,
+    /// `Some(interval)` in --follow mode.
+    pub follow: Option<Duration>,
+    pub concurrency: usize,
+}
+
+impl SyncPlan {
+    pub fn from_args(db: PathBuf, args: &SyncArgs) -> Result<Self> {
+        let follow = if args.follow {
+            Some(parse_interval(&args.interval)?)
+        } else {
+            None
+        };
+        if args.concurrency == 0 {
+            return Err(Error::usage("--concurrency must be at least 1"));
+        }
+        let tenants = match &args.config {
+            Some(file) => crate::tenants::load(file, &db, args)?,
+            None => vec![SyncConfig::from_args(db, args)?],
+        };
+        Ok(SyncPlan {
+            tenants,
+            follow,
+            concurrency: args.concurrency,
+        })
+    }
+}
+
+/// `30s`, `5m`, `1h`, `250ms`, or plain seconds.
+pub fn parse_interval(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let bad = || Error::usage(format!("bad --interval {s:?}: use e.g. 30s, 5m or 1h"));
+    let (num, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(bad()),
+    };
+    if !(0.0..=86_400.0 * 7.0).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
 impl SyncConfig {
     pub fn from_args(db: PathBuf, args: &SyncArgs) -> Result<Self> {
         let raw_url = non_empty(args.base_url.as_deref()).ok_or_else(|| {
-            Error::usage("missing tenant URL: set --base-url or AUTH0_BASE_URL (e.g. acme.us.auth0.com)")
+            Error::usage(
+                "missing tenant URL: set --base-url or AUTH0_BASE_URL (e.g. acme.us.auth0.com)",
+            )
         })?;
         let base_url = parse_base_url(raw_url)?;
-        let tenant = base_url.host_str().unwrap_or_default().to_string();
+        let tenant = match non_empty(args.tenant.as_deref()) {
+            Some(name) => name.to_string(),
+            None => base_url.host_str().unwrap_or_default().to_string(),
+        };
         let auth = resolve_auth(args, &base_url)?;
         let since = args.since.as_deref().map(parse_date).transpose()?;
         if args.max_events == Some(0) {
@@ -129,11 +187,17 @@ pub fn parse_base_url(input: &str) -> Result<Url> {
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&host) => {}
-        "http" => return Err(bad("plain http is only allowed for loopback hosts; use https")),
+        "http" => {
+            return Err(bad(
+                "plain http is only allowed for loopback hosts; use https",
+            ));
+        }
         other => return Err(bad(&format!("unsupported scheme {other}"))),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad("credentials do not belong in the URL; use AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET"));
+        return Err(bad(
+            "credentials do not belong in the URL; use AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(bad("remove the query string"));
@@ -147,7 +211,9 @@ pub fn parse_base_url(input: &str) -> Result<Url> {
 fn is_loopback(host: &str) -> bool {
     let h = host.trim_start_matches('[').trim_end_matches(']');
     h.eq_ignore_ascii_case("localhost")
-        || h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+        || h.parse::<IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 /// `<base>/api/v2/`, with the trailing slash Auth0 requires.
@@ -157,8 +223,14 @@ pub fn default_audience(base: &Url) -> String {
 
 fn resolve_auth(args: &SyncArgs, base: &Url) -> Result<Auth> {
     let client_id = non_empty(args.client_id.as_deref());
-    let secret = args.client_secret.clone().filter(|s| !s.expose().trim().is_empty());
-    let token = args.access_token.clone().filter(|s| !s.expose().trim().is_empty());
+    let secret = args
+        .client_secret
+        .clone()
+        .filter(|s| !s.expose().trim().is_empty());
+    let token = args
+        .access_token
+        .clone()
+        .filter(|s| !s.expose().trim().is_empty());
     let kind = match args.auth_type {
         Some(kind) => kind,
         None => match (client_id.is_some() || secret.is_some(), token.is_some()) {
@@ -187,7 +259,9 @@ fn resolve_auth(args: &SyncArgs, base: &Url) -> Result<Auth> {
         }
         AuthType::ClientCredentials => {
             let client_id = client_id.ok_or_else(|| {
-                Error::usage("missing --client-id (AUTH0_CLIENT_ID) for the client-credentials grant")
+                Error::usage(
+                    "missing --client-id (AUTH0_CLIENT_ID) for the client-credentials grant",
+                )
             })?;
             let client_secret = secret.ok_or_else(|| {
                 Error::usage("missing --client-secret (AUTH0_CLIENT_SECRET) for the client-credentials grant")
@@ -220,14 +294,30 @@ mod tests {
 
     #[test]
     fn bare_domains_mean_https_and_http_is_loopback_only() {
-        assert_eq!(parse_base_url("acme.us.auth0.com").unwrap().as_str(), "https://acme.us.auth0.com/");
-        assert_eq!(parse_base_url("https://demo.us.auth0.com/").unwrap().host_str(), Some("demo.us.auth0.com"));
+        assert_eq!(
+            parse_base_url("acme.us.auth0.com").unwrap().as_str(),
+            "https://acme.us.auth0.com/"
+        );
+        assert_eq!(
+            parse_base_url("https://demo.us.auth0.com/")
+                .unwrap()
+                .host_str(),
+            Some("demo.us.auth0.com")
+        );
         assert!(parse_base_url("http://127.0.0.1:8080").is_ok());
         assert!(parse_base_url("http://[::1]:8080").is_ok());
         assert!(parse_base_url("http://localhost:1").is_ok());
-        assert_eq!(parse_base_url("http://acme.us.auth0.com").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse_base_url("http://acme.us.auth0.com")
+                .unwrap_err()
+                .exit_code(),
+            2
+        );
         assert_eq!(parse_base_url("ftp://x").unwrap_err().exit_code(), 2);
-        assert_eq!(parse_base_url("https://u:p@x.com").unwrap_err().exit_code(), 2);
+        assert_eq!(
+            parse_base_url("https://u:p@x.com").unwrap_err().exit_code(),
+            2
+        );
     }
 
     #[test]

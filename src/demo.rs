@@ -7,7 +7,9 @@ use std::path::Path;
 use chrono::{DurationRound, TimeDelta, Utc};
 
 use crate::cli::DemoArgs;
-use crate::config::{Auth, HttpPolicy, OutputMode, SyncConfig, default_audience, parse_base_url};
+use crate::config::{
+    Auth, HttpPolicy, OutputMode, SyncConfig, SyncPlan, default_audience, parse_base_url,
+};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::simulator::generator::{Spec, generate};
@@ -48,9 +50,19 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         output: OutputMode::default(),
     };
     eprintln!("demo: $ auth0-archive --db {} sync", db.display());
-    sync::run_blocking(cfg)?;
+    sync::run_blocking(SyncPlan {
+        tenants: vec![cfg],
+        follow: None,
+        concurrency: 4,
+    })?;
     println!();
     eprintln!("demo: $ auth0-archive --db {} status", db.display());
-    status::run(db, false)?;
+    status::run(
+        db,
+        &crate::cli::StatusArgs {
+            json: false,
+            retention_days: None,
+        },
+    )?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod exit {
     pub const AUTH: i32 = 3;
     pub const LOCKED: i32 = 4;
     pub const DATABASE: i32 = 5;
+    pub const INTEGRITY: i32 = 6;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,9 @@ pub enum Error {
     /// Network or server failure after retries, or any other runtime failure (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// `verify` found an altered, inserted or deleted event (exit 6).
+    #[error("{0}")]
+    Integrity(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -42,6 +46,7 @@ impl Error {
             Error::Auth(_) => exit::AUTH,
             Error::Locked(_) => exit::LOCKED,
             Error::Database(_) => exit::DATABASE,
+            Error::Integrity(_) => exit::INTEGRITY,
         }
     }
 
@@ -72,12 +77,22 @@ pub fn describe_sqlite(err: &rusqlite::Error) -> String {
     use rusqlite::ErrorCode::*;
     if let rusqlite::Error::SqliteFailure(e, _) = err {
         let hint = match e.code {
-            ReadOnly => Some("the database file or its directory is read-only; fix the permissions or choose another --db"),
-            CannotOpen => Some("the database file cannot be opened; check that the directory exists and is writable"),
-            DiskFull => Some("the disk is full; free space and run again (nothing committed was lost)"),
-            NotADatabase => Some("the file is not an SQLite database; point --db at an archive or a new path"),
+            ReadOnly => Some(
+                "the database file or its directory is read-only; fix the permissions or choose another --db",
+            ),
+            CannotOpen => Some(
+                "the database file cannot be opened; check that the directory exists and is writable",
+            ),
+            DiskFull => {
+                Some("the disk is full; free space and run again (nothing committed was lost)")
+            }
+            NotADatabase => {
+                Some("the file is not an SQLite database; point --db at an archive or a new path")
+            }
             DatabaseCorrupt => Some("the database file is corrupt; restore it from a backup"),
-            DatabaseBusy | DatabaseLocked => Some("the database is busy; another process holds a write lock"),
+            DatabaseBusy | DatabaseLocked => {
+                Some("the database is busy; another process holds a write lock")
+            }
             _ => None,
         };
         if let Some(hint) = hint {

@@ -7,7 +7,7 @@ use clap::Parser;
 
 use auth0_archive::cli::{Cli, Command};
 use auth0_archive::error::Error;
-use auth0_archive::{config, demo, query, status, sync};
+use auth0_archive::{config, demo, import, prune, query, status, sync, verify};
 
 const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
@@ -22,10 +22,11 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    auth0_archive::log::init(cli.log_format);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("auth0-archive: error: {e}");
+            auth0_archive::log::error(&e.to_string());
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -35,11 +36,16 @@ fn run(cli: Cli) -> Result<(), Error> {
     let db = |default: &str| cli.db.clone().unwrap_or_else(|| PathBuf::from(default));
     match cli.command {
         Command::Sync(ref args) => {
-            let cfg = config::SyncConfig::from_args(db(DEFAULT_DB), args)?;
-            sync::run_blocking(cfg)
+            let plan = config::SyncPlan::from_args(db(DEFAULT_DB), args)?;
+            sync::run_blocking(plan)
         }
-        Command::Status(ref args) => status::run(&db(DEFAULT_DB), args.json),
-        Command::Query(cmd) => query::run(&cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)), cmd),
+        Command::Status(ref args) => status::run(&db(DEFAULT_DB), args),
+        Command::Query(cmd) => {
+            query::run(&cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)), cmd)
+        }
         Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), args),
+        Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args.json),
+        Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),
+        Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
     }
 }

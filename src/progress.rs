@@ -67,8 +67,8 @@ impl Progress {
     /// Prints a warning without tearing the progress display.
     pub fn warn(&self, msg: &str) {
         match self {
-            Progress::Bar(bar) => bar.suspend(|| eprintln!("auth0-archive: warning: {msg}")),
-            _ => eprintln!("auth0-archive: warning: {msg}"),
+            Progress::Bar(bar) => bar.suspend(|| crate::log::warn(msg)),
+            _ => crate::log::warn(msg),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
+use crate::cli::StatusArgs;
 use crate::error::Result;
 use crate::store;
 
@@ -28,6 +29,11 @@ pub struct TenantStatus {
     pub events: i64,
     pub checkpoint: Option<String>,
     pub last_sync: Option<LastSync>,
+    /// When the last sync that ended `ok` finished.
+    pub last_success_at: Option<String>,
+    pub days_since_success: Option<f64>,
+    /// Set when the time since the last success nears the retention window.
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -48,18 +54,21 @@ pub struct GapStatus {
     pub detected_at: String,
 }
 
-pub fn run(db: &Path, json: bool) -> Result<()> {
+pub fn run(db: &Path, args: &StatusArgs) -> Result<()> {
     let conn = store::open_read_only(db)?;
-    let status = read(&conn, db)?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&status).unwrap_or_default());
+    let status = read(&conn, db, args.retention_days)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status).unwrap_or_default()
+        );
     } else {
         print_human(&status);
     }
     Ok(())
 }
 
-pub fn read(conn: &Connection, db: &Path) -> Result<Status> {
+pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result<Status> {
     let db_bytes = ["", "-wal"]
         .iter()
         .filter_map(|suffix| {
@@ -71,10 +80,18 @@ pub fn read(conn: &Connection, db: &Path) -> Result<Status> {
     let schema_version: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let events: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
     let first_event_date = conn
-        .query_row("SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let last_event_date = conn
-        .query_row("SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT date FROM events WHERE ts IS NOT NULL ORDER BY ts DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let rejects: i64 = conn.query_row("SELECT count(*) FROM rejects", [], |r| r.get(0))?;
 
@@ -104,15 +121,40 @@ pub fn read(conn: &Connection, db: &Path) -> Result<Status> {
                 },
             )
             .optional()?;
+        let last_success_at: Option<String> = conn
+            .query_row(
+                "SELECT finished_at FROM sync_runs WHERE tenant = ?1 AND outcome = 'ok' ORDER BY id DESC LIMIT 1",
+                [&tenant],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let days_since_success = last_success_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| {
+                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() as f64 / 86_400.0
+            });
+        let warning = match (days_since_success, retention_days) {
+            (Some(d), Some(r)) if d >= r * 0.8 => Some(format!(
+                "last successful sync was {d:.1} days ago and the tenant keeps logs for {r} days: \
+                 sync now or events will expire unarchived"
+            )),
+            (None, _) => Some("no successful sync yet".to_string()),
+            _ => None,
+        };
         tenants.push(TenantStatus {
             tenant,
             events,
             checkpoint,
             last_sync,
+            last_success_at,
+            days_since_success,
+            warning,
         });
     }
 
-    let mut stmt = conn.prepare("SELECT tenant, after_date, before_date, detected_at FROM gaps ORDER BY id")?;
+    let mut stmt =
+        conn.prepare("SELECT tenant, after_date, before_date, detected_at FROM gaps ORDER BY id")?;
     let gaps = stmt
         .query_map([], |r| {
             Ok(GapStatus {
@@ -138,7 +180,12 @@ pub fn read(conn: &Connection, db: &Path) -> Result<Status> {
 }
 
 fn print_human(s: &Status) {
-    println!("archive:        {} ({:.1} MB, schema v{})", s.db, s.db_bytes as f64 / 1e6, s.schema_version);
+    println!(
+        "archive:        {} ({:.1} MB, schema v{})",
+        s.db,
+        s.db_bytes as f64 / 1e6,
+        s.schema_version
+    );
     println!("events:         {}", s.events);
     println!(
         "covering:       {} .. {}",
@@ -146,7 +193,10 @@ fn print_human(s: &Status) {
         s.last_event_date.as_deref().unwrap_or("-")
     );
     if s.rejects > 0 {
-        println!("rejects:        {} (events without a log_id, kept in the rejects table)", s.rejects);
+        println!(
+            "rejects:        {} (events without a log_id, kept in the rejects table)",
+            s.rejects
+        );
     }
     for t in &s.tenants {
         println!("tenant:         {} ({} events)", t.tenant, t.events);
@@ -165,6 +215,12 @@ fn print_human(s: &Status) {
                 }
             }
             None => println!("  last sync:    never"),
+        }
+        if let Some(d) = t.days_since_success {
+            println!("  last success: {d:.1} days ago");
+        }
+        if let Some(w) = &t.warning {
+            println!("  warning:      {w}");
         }
     }
     for g in &s.gaps {

@@ -15,13 +15,14 @@ use tokio::sync::mpsc;
 use crate::auth0::client::{Auth0Client, MAX_TAKE};
 use crate::auth0::event::{Page, compare_log_ids};
 use crate::auth0::log_id;
-use crate::config::SyncConfig;
+use crate::config::{SyncConfig, SyncPlan};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::store;
 use crate::store::lock::SyncLock;
 use crate::store::runs::{self, RunCounters};
-use crate::store::writer::{self, Gap};
-use crate::store;
+use crate::store::slices::{self, Slice, SliceProgress};
+use crate::store::writer::{self, Gap, PageCommit};
 
 /// Pages in flight between the fetcher and the writer.
 const PIPELINE_DEPTH: usize = 4;
@@ -57,41 +58,111 @@ pub struct GapSummary {
     pub before_date: Option<String>,
 }
 
-/// A page on its way to the writer.
+/// A page on its way to the writer, with what commits alongside it.
+#[derive(Default)]
 struct Batch {
     page: Page,
     checkpoint: Option<String>,
     gap: Option<Gap>,
+    plan: Option<Vec<Slice>>,
+    slice: Option<SliceProgress>,
     counters: RunCounters,
 }
 
-/// Entry point for `auth0-archive sync`: runs the sync on a tokio runtime,
-/// prints the summary, and maps the outcome to an exit code.
-pub fn run_blocking(cfg: SyncConfig) -> Result<()> {
+/// Longest pause between follow-mode polls after repeated failures.
+const MAX_FOLLOW_BACKOFF: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Entry point for `auth0-archive sync`: holds the database lock for the
+/// whole invocation, syncs each tenant (once, or in cycles with --follow),
+/// prints the summaries, and returns the first failure.
+pub fn run_blocking(plan: SyncPlan) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
-    let output = cfg.output;
-    let (summary, result) = runtime.block_on(async {
+    runtime.block_on(async {
         watch_signals(stop.clone());
-        run(&cfg, stop).await
-    });
-    if let Some(summary) = summary {
-        print_summary(&summary, output.json);
-    }
-    result
+        let Some(first) = plan.tenants.first() else {
+            return Ok(());
+        };
+        // Lock before the database is opened: a second sync must touch nothing.
+        let _lock = SyncLock::acquire(&first.db)?;
+        let mut failures = 0u32;
+        loop {
+            let mut first_error = None;
+            for cfg in &plan.tenants {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (summary, result) = run(cfg, &plan, stop.clone()).await;
+                if let Some(summary) = &summary {
+                    print_summary(
+                        summary,
+                        cfg.output.json,
+                        plan.tenants.len() > 1 || plan.follow.is_some(),
+                    );
+                }
+                if let Err(e) = result {
+                    // In follow mode, only network and server trouble is
+                    // worth waiting out; bad credentials or a broken
+                    // database will not heal by themselves.
+                    if plan.follow.is_none() || !matches!(e, Error::Runtime(_)) {
+                        first_error.get_or_insert(e);
+                    } else {
+                        crate::log::warn(&format!("{}: {e}", cfg.tenant));
+                        failures += 1;
+                    }
+                } else {
+                    failures = 0;
+                }
+            }
+            let Some(interval) = plan.follow else {
+                return first_error.map_or(Ok(()), Err);
+            };
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+            let pause = if failures == 0 {
+                interval
+            } else {
+                (interval.max(std::time::Duration::from_secs(1))
+                    * 2u32.saturating_pow(failures.min(10)))
+                .min(MAX_FOLLOW_BACKOFF)
+            };
+            if !sleep_unless_stopped(pause, &stop).await {
+                return Ok(());
+            }
+        }
+    })
 }
 
-fn print_summary(s: &Summary, json: bool) {
+/// Sleeps for `d`; `false` if a stop signal came first.
+async fn sleep_unless_stopped(d: std::time::Duration, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        tokio::time::sleep((until - Instant::now()).min(std::time::Duration::from_millis(100)))
+            .await;
+    }
+    !stop.load(Ordering::SeqCst)
+}
+
+fn print_summary(s: &Summary, json: bool, name_tenant: bool) {
     if json {
         println!("{}", serde_json::to_string(s).unwrap_or_default());
         return;
     }
+    let tenant = if name_tenant {
+        format!("{}: ", s.tenant)
+    } else {
+        String::new()
+    };
     println!(
-        "{}: {} fetched, {} new, {} duplicates, {} rejected; {} requests, {} retries, {} rate-limited; \
+        "{tenant}{}: {} fetched, {} new, {} duplicates, {} rejected; {} requests, {} retries, {} rate-limited; \
          last event {}; {:.1}s",
         s.outcome,
         s.fetched,
@@ -109,10 +180,11 @@ fn print_summary(s: &Summary, json: bool) {
 /// SIGINT/SIGTERM ask the sync to stop after the page being committed.
 fn watch_signals(stop: Arc<AtomicBool>) {
     tokio::spawn(async move {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
             _ = term.recv() => {}
@@ -123,13 +195,13 @@ fn watch_signals(stop: Arc<AtomicBool>) {
 
 /// Runs one sync. Returns the summary whenever a run was recorded (also on
 /// failure, so `--json` users see what happened) and the outcome.
-pub async fn run(cfg: &SyncConfig, stop: Arc<AtomicBool>) -> (Option<Summary>, Result<()>) {
+/// The caller holds the database lock.
+pub async fn run(
+    cfg: &SyncConfig,
+    plan: &SyncPlan,
+    stop: Arc<AtomicBool>,
+) -> (Option<Summary>, Result<()>) {
     let started = Instant::now();
-    // Lock before the database is opened: a second sync must touch nothing.
-    let _lock = match SyncLock::acquire(&cfg.db) {
-        Ok(l) => l,
-        Err(e) => return (None, Err(e)),
-    };
     let conn = match store::open_for_write(&cfg.db) {
         Ok(c) => c,
         Err(e) => return (None, Err(e)),
@@ -140,39 +212,48 @@ pub async fn run(cfg: &SyncConfig, stop: Arc<AtomicBool>) -> (Option<Summary>, R
             Some(cp) => writer::event_date(&conn, cp)?,
             None => None,
         };
+        let pending = slices::pending(&conn, &cfg.tenant)?;
         let run_id = runs::begin_run(&conn, &cfg.tenant, stored.as_deref())?;
-        Ok((stored, stored_date, run_id))
+        Ok(Start {
+            stored,
+            stored_date,
+            pending,
+            run_id,
+        })
     })();
-    let (stored, stored_date, run_id) = match prepared {
+    let start = match prepared {
         Ok(p) => p,
         Err(e) => return (None, Err(e)),
     };
-
-    let mut progress = Progress::new(cfg.output.quiet);
-    let (tx, rx) = mpsc::channel::<Batch>(PIPELINE_DEPTH);
-    let tenant = cfg.tenant.clone();
-    let writer_task = tokio::task::spawn_blocking(move || write_pages(conn, &tenant, run_id, rx));
-
-    let mut client = match Auth0Client::new(cfg.base_url.clone(), cfg.auth.clone(), cfg.http) {
+    let run_id = start.run_id;
+    let client = match Auth0Client::new(cfg.base_url.clone(), cfg.auth.clone(), cfg.http) {
         Ok(c) => c,
         Err(e) => return (None, Err(e)),
     };
-    let fetched = fetch_pages(cfg, &mut client, stored, stored_date, &tx, &stop, &mut progress).await;
-    drop(tx);
-    let counters = client.counters;
 
-    let (conn, written) = match writer_task.await {
+    let progress = Progress::new(cfg.output.quiet);
+    let (tx, rx) = mpsc::channel::<Batch>(PIPELINE_DEPTH);
+    let tenant = cfg.tenant.clone();
+    let writer_task =
+        tokio::task::spawn_blocking(move || write_pages(conn, &tenant, run_id, rx, progress));
+    let fetched = fetch(cfg, plan.concurrency, &client, start, &tx, &stop).await;
+    drop(tx);
+    let counters = client.counters();
+
+    let (conn, totals, write_error) = match writer_task.await {
         Ok(r) => r,
-        Err(e) => return (None, Err(Error::runtime(format!("the writer stopped: {e}")))),
+        Err(e) => {
+            return (
+                None,
+                Err(Error::runtime(format!("the writer stopped: {e}"))),
+            );
+        }
     };
-    progress.finish();
-    let written_result = written.as_ref().map(|_| ()).map_err(|e| Error::Database(e.to_string()));
     // A write failure is the root cause when both sides failed (the fetcher
     // then only saw the channel close).
-    let result = match (written_result, fetched) {
-        (Err(e), _) => Err(e),
-        (Ok(()), Err(e)) => Err(e),
-        (Ok(()), Ok(())) => Ok(()),
+    let result = match (write_error, fetched) {
+        (Some(e), _) | (None, Err(e)) => Err(e),
+        (None, Ok(())) => Ok(()),
     };
     let outcome = match &result {
         Ok(()) if stop.load(Ordering::SeqCst) => "interrupted",
@@ -180,8 +261,18 @@ pub async fn run(cfg: &SyncConfig, stop: Arc<AtomicBool>) -> (Option<Summary>, R
         Err(_) => "failed",
     };
     let error_text = result.as_ref().err().map(|e| e.to_string());
-    let totals = written.unwrap_or_default();
-    let mut summary = Summary {
+    // Closing the run is bookkeeping: if the disk is full it fails too, and
+    // the original error is the one worth reporting.
+    let _ = runs::finish_run(&conn, run_id, outcome, error_text.as_deref(), &counters);
+    for g in &totals.gaps {
+        crate::log::warn(&format!(
+            "retention gap: events between {} and {} expired from the tenant before they were archived \
+             (recorded in the gaps table; sync more often than the tenant's retention)",
+            g.after_date.as_deref().unwrap_or("the last checkpoint"),
+            g.before_date.as_deref().unwrap_or("the first new event"),
+        ));
+    }
+    let summary = Summary {
         tenant: cfg.tenant.clone(),
         outcome: outcome.to_string(),
         fetched: totals.fetched,
@@ -191,25 +282,21 @@ pub async fn run(cfg: &SyncConfig, stop: Arc<AtomicBool>) -> (Option<Summary>, R
         requests: counters.requests,
         retries: counters.retries,
         rate_limited: counters.rate_limited,
+        checkpoint: writer::checkpoint(&conn, &cfg.tenant).ok().flatten(),
+        last_event_date: last_event_date(&conn, &cfg.tenant),
         elapsed_s: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         gaps: totals.gaps,
-        error: error_text.clone(),
-        ..Summary::default()
+        error: error_text,
     };
-    // Closing the run is bookkeeping: if the disk is full it fails too, and
-    // the original error is the one worth reporting.
-    let _ = runs::finish_run(&conn, run_id, outcome, error_text.as_deref(), &counters);
-    summary.checkpoint = writer::checkpoint(&conn, &cfg.tenant).ok().flatten();
-    summary.last_event_date = last_event_date(&conn, &cfg.tenant);
-    for g in &summary.gaps {
-        eprintln!(
-            "auth0-archive: warning: retention gap: events between {} and {} expired from the tenant \
-             before they were archived (recorded in the gaps table; sync more often than the tenant's retention)",
-            g.after_date.as_deref().unwrap_or("the last checkpoint"),
-            g.before_date.as_deref().unwrap_or("the first new event"),
-        );
-    }
     (Some(summary), result)
+}
+
+/// What the archive said before the run.
+struct Start {
+    stored: Option<String>,
+    stored_date: Option<String>,
+    pending: Vec<Slice>,
+    run_id: i64,
 }
 
 /// Totals from the writer side.
@@ -222,22 +309,30 @@ struct Written {
     gaps: Vec<GapSummary>,
 }
 
-/// The writer: commits each page with its checkpoint, in order.
+/// The writer: commits each page with what travels with it, in arrival
+/// order, and shows progress.
 fn write_pages(
     mut conn: Connection,
     tenant: &str,
     run_id: i64,
     mut rx: mpsc::Receiver<Batch>,
-) -> (Connection, Result<Written>) {
+    mut progress: Progress,
+) -> (Connection, Written, Option<Error>) {
     let mut totals = Written::default();
+    let mut newest: Option<String> = None;
     while let Some(batch) = rx.blocking_recv() {
+        let with = PageCommit {
+            checkpoint: batch.checkpoint.as_deref(),
+            gap: batch.gap.as_ref(),
+            plan: batch.plan.as_deref(),
+            slice: batch.slice.as_ref(),
+        };
         match writer::commit_page(
             &mut conn,
             tenant,
             run_id,
             &batch.page,
-            batch.checkpoint.as_deref(),
-            batch.gap.as_ref(),
+            with,
             &batch.counters,
         ) {
             Ok(o) => {
@@ -251,27 +346,54 @@ fn write_pages(
                         before_date: g.before_date,
                     });
                 }
+                let page_newest = batch
+                    .page
+                    .events
+                    .iter()
+                    .filter_map(|e| e.date.as_ref())
+                    .max();
+                if page_newest > newest.as_ref() {
+                    newest = page_newest.cloned();
+                }
+                progress.update(totals.fetched, newest.as_deref());
             }
-            Err(e) => return (conn, Err(e)),
+            Err(e) => {
+                progress.finish();
+                return (conn, totals, Some(e));
+            }
         }
     }
-    (conn, Ok(totals))
+    progress.finish();
+    (conn, totals, None)
 }
 
-/// The fetcher: walks the checkpoint cursor until an empty page, the event
-/// budget, or a stop signal.
-async fn fetch_pages(
+/// Sends a batch to the writer; `false` when the writer has stopped (its
+/// error is reported by the caller).
+async fn send(tx: &mpsc::Sender<Batch>, batch: Batch) -> bool {
+    tx.send(batch).await.is_ok()
+}
+
+fn page_size(page: &Page) -> u64 {
+    (page.events.len() + page.rejects.len()) as u64
+}
+
+/// The fetch side: resumes an interrupted parallel backfill, or walks the
+/// checkpoint cursor serially and, when the history ahead is long, splits the
+/// rest into time slices fetched concurrently.
+async fn fetch(
     cfg: &SyncConfig,
-    client: &mut Auth0Client,
-    stored: Option<String>,
-    stored_date: Option<String>,
+    concurrency: usize,
+    client: &Auth0Client,
+    start: Start,
     tx: &mpsc::Sender<Batch>,
     stop: &AtomicBool,
-    progress: &mut Progress,
 ) -> Result<()> {
     client.authenticate().await?;
-    let fresh = stored.is_none();
-    let mut from = match (&stored, cfg.since) {
+    if !start.pending.is_empty() {
+        return fetch_slices(cfg, concurrency, client, start.pending, None, tx, stop).await;
+    }
+    let fresh = start.stored.is_none();
+    let mut from = match (&start.stored, cfg.since) {
         (Some(cp), _) => cp.clone(),
         (None, Some(t)) => log_id::synthetic(t),
         (None, None) => log_id::oldest_cursor(),
@@ -301,36 +423,39 @@ async fn fetch_pages(
             break;
         }
         let next = page.max_log_id().map(str::to_string);
-        let gap = match (&stored, first) {
-            (Some(cp), true) => detect_gap(client, cp, stored_date.as_deref(), &page, progress).await,
+        let gap = match (&start.stored, first) {
+            (Some(cp), true) => detect_gap(client, cp, start.stored_date.as_deref(), &page).await,
             _ => None,
         };
         first = false;
         let advances = next
             .as_deref()
             .is_some_and(|n| compare_log_ids(n, &from) == std::cmp::Ordering::Greater);
-        sent += (page.events.len() + page.rejects.len()) as u64;
-        let newest = page
-            .events
-            .iter()
-            .filter(|e| e.ts.is_some())
-            .max_by_key(|e| e.ts)
-            .and_then(|e| e.date.clone());
+        sent += page_size(&page);
+        let slices = match (&next, advances) {
+            (Some(n), true) if cfg.max_events.is_none() && concurrency > 1 => {
+                plan_slices(&page, n, concurrency)
+            }
+            _ => None,
+        };
         let batch = Batch {
-            page,
             checkpoint: if advances { next.clone() } else { None },
             gap,
-            counters: client.counters,
+            plan: slices.clone(),
+            counters: client.counters(),
+            page,
+            ..Batch::default()
         };
-        if tx.send(batch).await.is_err() {
-            // The writer stopped; its error is reported by the caller.
+        if !send(tx, batch).await {
             return Ok(());
         }
-        progress.update(sent, newest.as_deref());
+        if let Some(slices) = slices {
+            return fetch_slices(cfg, concurrency, client, slices, Some(sent), tx, stop).await;
+        }
         match next {
             Some(n) if advances => from = n,
             _ => {
-                progress.warn(
+                crate::log::warn(
                     "the tenant sent a page that does not move past the checkpoint \
                      (no greater log_id); stopping here, nothing was lost",
                 );
@@ -344,23 +469,189 @@ async fn fetch_pages(
     Ok(())
 }
 
+/// Slices only pay off when many pages lie ahead.
+const SLICE_MIN_PAGES_AHEAD: i64 = 40;
+/// Slices per worker, so uneven traffic still keeps every worker busy.
+const SLICES_PER_WORKER: usize = 4;
+
+/// Decides whether the history after a full page is long enough to fetch in
+/// parallel, and if so splits it into time slices. Needs Auth0-shaped ids:
+/// the slice boundaries are synthetic ids built from timestamps.
+fn plan_slices(page: &Page, after: &str, workers: usize) -> Option<Vec<Slice>> {
+    if page.events.len() < MAX_TAKE as usize {
+        return None;
+    }
+    let start = log_id::embedded_time(after)?;
+    let oldest = page
+        .events
+        .iter()
+        .filter_map(|e| log_id::embedded_time(&e.log_id))
+        .min()?;
+    let span_ms = (start - oldest).num_milliseconds().max(1);
+    let end = Utc::now() + chrono::Duration::minutes(1);
+    let ahead_ms = (end - start).num_milliseconds();
+    if ahead_ms / span_ms < SLICE_MIN_PAGES_AHEAD {
+        return None;
+    }
+    let count = (workers * SLICES_PER_WORKER) as i64;
+    let bounds: Vec<String> = (1..count)
+        .map(|i| log_id::synthetic(start + chrono::Duration::milliseconds(ahead_ms / count * i)))
+        .collect();
+    let mut slices = Vec::with_capacity(count as usize);
+    let mut cursor = after.to_string();
+    for i in 0..count as usize {
+        let end_id = bounds.get(i).cloned();
+        // A boundary must lie after the cursor to make a slice.
+        if end_id
+            .as_deref()
+            .is_some_and(|e| compare_log_ids(e, &cursor) != std::cmp::Ordering::Greater)
+        {
+            continue;
+        }
+        slices.push(Slice {
+            slice: slices.len() as i64,
+            start_id: cursor.clone(),
+            end_id: end_id.clone(),
+            cursor: cursor.clone(),
+        });
+        if let Some(e) = end_id {
+            cursor = e;
+        }
+    }
+    (slices.len() > 1).then_some(slices)
+}
+
+/// Fetches slices with up to `workers` requests in flight. Each slice pages
+/// from its cursor and keeps only ids up to its end, where the next slice
+/// begins; the shared client keeps all workers within one rate limit.
+async fn fetch_slices(
+    cfg: &SyncConfig,
+    workers: usize,
+    client: &Auth0Client,
+    slices: Vec<Slice>,
+    already_sent: Option<u64>,
+    tx: &mpsc::Sender<Batch>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let queue = std::sync::Mutex::new(std::collections::VecDeque::from(slices));
+    let sent = std::sync::atomic::AtomicU64::new(already_sent.unwrap_or(0));
+    let failed = AtomicBool::new(false);
+    let worker = || async {
+        loop {
+            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+            let Some(slice) = next else { return Ok(()) };
+            if let Err(e) = fetch_slice(cfg, client, slice, tx, stop, &failed, &sent).await {
+                failed.store(true, Ordering::SeqCst);
+                return Err(e);
+            }
+        }
+    };
+    let results = futures_join_all((0..workers.max(1)).map(|_| worker())).await;
+    results.into_iter().collect()
+}
+
+async fn fetch_slice(
+    cfg: &SyncConfig,
+    client: &Auth0Client,
+    slice: Slice,
+    tx: &mpsc::Sender<Batch>,
+    stop: &AtomicBool,
+    failed: &AtomicBool,
+    sent: &std::sync::atomic::AtomicU64,
+) -> Result<()> {
+    let mut cursor = slice.cursor.clone();
+    loop {
+        let over_budget = cfg
+            .max_events
+            .is_some_and(|m| sent.load(Ordering::SeqCst) >= m);
+        if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) || over_budget {
+            return Ok(());
+        }
+        let mut page = client.logs_page(&cursor, MAX_TAKE).await?;
+        let mut done = page.is_empty();
+        if let Some(end) = &slice.end_id {
+            let before = page.events.len();
+            page.events
+                .retain(|e| compare_log_ids(&e.log_id, end) != std::cmp::Ordering::Greater);
+            done |= page.events.len() < before;
+        }
+        let next = page.max_log_id().map(str::to_string);
+        let advances = next
+            .as_deref()
+            .is_some_and(|n| compare_log_ids(n, &cursor) == std::cmp::Ordering::Greater);
+        if !advances && !page.events.is_empty() {
+            crate::log::warn(
+                "the tenant sent a page that does not move past a slice cursor; ending that slice",
+            );
+        }
+        done |= !advances;
+        if let Some(n) = next.as_ref().filter(|_| advances) {
+            cursor = n.clone();
+        }
+        sent.fetch_add(page_size(&page), Ordering::SeqCst);
+        let batch = Batch {
+            slice: Some(SliceProgress {
+                slice: slice.slice,
+                cursor: cursor.clone(),
+                last_log_id: if advances { next } else { None },
+                done,
+            }),
+            counters: client.counters(),
+            page,
+            ..Batch::default()
+        };
+        if !send(tx, batch).await || done {
+            return Ok(());
+        }
+    }
+}
+
+/// Polls a set of futures to completion on the current task.
+async fn futures_join_all<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    let mut set: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..set.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in set.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
 /// A retention gap exists when the stored checkpoint's event has expired from
 /// the tenant: events after it may have expired unarchived too. Only checked
 /// when the first new event is well after the checkpoint, so a busy tenant
 /// costs no extra request; a quiet period is told apart from a gap by asking
 /// whether the checkpoint event is still retained.
 async fn detect_gap(
-    client: &mut Auth0Client,
+    client: &Auth0Client,
     checkpoint: &str,
     checkpoint_date: Option<&str>,
     page: &Page,
-    progress: &Progress,
 ) -> Option<Gap> {
     let checkpoint_ts = checkpoint_date
         .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
         .map(|t| t.timestamp_millis())
         .or_else(|| log_id::embedded_time(checkpoint).map(|t| t.timestamp_millis()))?;
-    let first = page.events.iter().filter(|e| e.ts.is_some()).min_by_key(|e| e.ts)?;
+    let first = page
+        .events
+        .iter()
+        .filter(|e| e.ts.is_some())
+        .min_by_key(|e| e.ts)?;
     if first.ts? - checkpoint_ts < GAP_SUSPICION_MS {
         return None;
     }
@@ -376,7 +667,7 @@ async fn detect_gap(
             before_date: first.date.clone(),
         }),
         Err(e) => {
-            progress.warn(&format!("could not check for a retention gap: {e}"));
+            crate::log::warn(&format!("could not check for a retention gap: {e}"));
             None
         }
     }

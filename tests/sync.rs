@@ -19,7 +19,14 @@ fn first_sync_archives_every_retained_event() {
     assert_eq!(s["inserted"], 1234);
     assert_eq!(s["duplicates"], 0);
     assert_eq!(s["outcome"], "ok");
-    for key in ["requests", "retries", "rate_limited", "checkpoint", "last_event_date", "elapsed_s"] {
+    for key in [
+        "requests",
+        "retries",
+        "rate_limited",
+        "checkpoint",
+        "last_event_date",
+        "elapsed_s",
+    ] {
         assert!(s.get(key).is_some(), "summary lacks {key}: {s}");
     }
     assert_exact(&env.db, &tenant);
@@ -36,7 +43,10 @@ fn second_sync_fetches_only_new_events() {
     let more = events_ending(130, 3, "2026-11-21T00:00:00Z");
     tenant.with(|st| st.push_events(more));
     let before = tenant.stats().log_requests;
-    let out = sync(&tenant, &env.db);
+    let out = sync_cmd(&tenant, &env.db)
+        .args(["--concurrency", "1"])
+        .output()
+        .unwrap();
     assert_ok(&out);
     let s = summary(&out);
     assert_eq!(s["fetched"], 130, "{s}");
@@ -58,7 +68,10 @@ fn max_events_stops_after_whole_pages_and_the_next_run_resumes() {
     let out = cmd.args(["--max-events", "250"]).output().unwrap();
     assert_ok(&out);
     assert_eq!(summary(&out)["inserted"], 300);
-    assert_eq!(query_one::<i64>(&env.db, "SELECT count(*) FROM events"), 300);
+    assert_eq!(
+        query_one::<i64>(&env.db, "SELECT count(*) FROM events"),
+        300
+    );
     let out = sync(&tenant, &env.db);
     assert_eq!(summary(&out)["inserted"], 700);
     assert_exact(&env.db, &tenant);
@@ -82,7 +95,10 @@ fn a_failed_sync_keeps_its_checkpoint_and_the_next_one_completes_exactly() {
     let out = cmd.args(["--max-retries", "3"]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("giving up after 4 attempts") && err.contains("500"), "{err}");
+    assert!(
+        err.contains("giving up after 4 attempts") && err.contains("500"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "one line of error: {err}");
     let s = summary(&out);
     assert_eq!(s["outcome"], "failed");
@@ -97,7 +113,10 @@ fn a_failed_sync_keeps_its_checkpoint_and_the_next_one_completes_exactly() {
     assert_eq!(summary(&out)["inserted"], 400);
     assert_eq!(summary(&out)["duplicates"], 0);
     assert_exact(&env.db, &tenant);
-    let outcomes: String = query_one(&env.db, "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM sync_runs ORDER BY id)");
+    let outcomes: String = query_one(
+        &env.db,
+        "SELECT group_concat(outcome, ',') FROM (SELECT outcome FROM sync_runs ORDER BY id)",
+    );
     assert_eq!(outcomes, "failed,ok");
 }
 
@@ -158,7 +177,11 @@ fn a_token_without_read_logs_exits_3() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("403") && stderr(&out).contains("read:logs"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("403") && stderr(&out).contains("read:logs"),
+        "{}",
+        stderr(&out)
+    );
 
     // A minted token that lacks the scope is caught before the first page.
     tenant.with(|st| st.minted_scope = "read:users".into());
@@ -171,12 +194,22 @@ fn a_token_without_read_logs_exits_3() {
 fn wrong_client_secret_and_wrong_audience_exit_3() {
     let env = Env::new();
     let tenant = tenant_with(events(50, 9));
-    let out = sync_cmd(&tenant, &env.db).env("AUTH0_CLIENT_SECRET", "wrong-secret-xyz").output().unwrap();
+    let out = sync_cmd(&tenant, &env.db)
+        .env("AUTH0_CLIENT_SECRET", "wrong-secret-xyz")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("AUTH0_CLIENT_SECRET"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AUTH0_CLIENT_SECRET"),
+        "{}",
+        stderr(&out)
+    );
     assert_no_secret(&out, &["wrong-secret-xyz"]);
 
-    let out = sync_cmd(&tenant, &env.db).env("AUTH0_AUDIENCE", "https://other.example/api/v2/").output().unwrap();
+    let out = sync_cmd(&tenant, &env.db)
+        .env("AUTH0_AUDIENCE", "https://other.example/api/v2/")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("audience"), "{}", stderr(&out));
 }
@@ -201,9 +234,17 @@ fn missing_or_contradictory_settings_exit_2_naming_what_is_missing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("AUTH0_BASE_URL"));
 
-    let out = bin().arg("--db").arg(&env.db).arg("sync").env("AUTH0_BASE_URL", "acme.us.auth0.com").output().unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .arg("sync")
+        .env("AUTH0_BASE_URL", "acme.us.auth0.com")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("AUTH0_CLIENT_ID") && stderr(&out).contains("AUTH0_ACCESS_TOKEN"));
+    assert!(
+        stderr(&out).contains("AUTH0_CLIENT_ID") && stderr(&out).contains("AUTH0_ACCESS_TOKEN")
+    );
 
     let out = bin()
         .arg("--db")
@@ -214,7 +255,11 @@ fn missing_or_contradictory_settings_exit_2_naming_what_is_missing() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("AUTH0_CLIENT_SECRET"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("AUTH0_CLIENT_SECRET"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = bin()
         .arg("--db")
@@ -240,7 +285,10 @@ fn missing_or_contradictory_settings_exit_2_naming_what_is_missing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("loopback"));
-    assert!(!env.db.exists(), "a usage error must not create the archive");
+    assert!(
+        !env.db.exists(),
+        "a usage error must not create the archive"
+    );
 }
 
 #[test]
@@ -262,7 +310,10 @@ fn every_column_is_normalized_and_nulls_are_null() {
     let env = Env::new();
     let full = r#"{"date":"2026-11-19T08:15:30.250Z","type":"s","description":"Success Login","connection":"Username-Password-Authentication","connection_id":"con_1","client_id":"cid","client_name":"App","ip":"81.2.69.142","client_ip":"10.0.0.1","user_agent":"UA/1.0","hostname":"acme.eu.auth0.com","user_id":"auth0|abc","user_name":"a@example.com","audience":"https://acme.eu.auth0.com/userinfo","scope":["openid","email"],"strategy":"auth0","strategy_type":"database","isMobile":true,"tenant_name":"acme","environment_name":"prod","log_id":"90020261119081530250000000000000000000000000000000000001","location_info":{"country_code":"GB","country_code3":"GBR","country_name":"United Kingdom","city_name":"London","subdivision_code":"ENG","subdivision_name":"England","latitude":"51.5142","longitude":-0.0931,"time_zone":"Europe/London","continent_code":"EU"},"details":{"prompts":[{"name":"login"}]},"new_field":{"x":1}}"#;
     let sparse = r#"{"date":"2026-11-19T08:15:31Z","type":"seccft","description":"","client_id":null,"user_id":"","log_id":"90020261119081531000000000000000000000000000000000000002","location_info":{},"is_mobile":false}"#;
-    let tenant = tenant_with(vec![StoredEvent::from_json(full), StoredEvent::from_json(sparse)]);
+    let tenant = tenant_with(vec![
+        StoredEvent::from_json(full),
+        StoredEvent::from_json(sparse),
+    ]);
     assert_ok(&sync(&tenant, &env.db));
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     let row: Vec<rusqlite::types::Value> = conn
@@ -355,8 +406,14 @@ fn hostile_strings_round_trip_verbatim() {
     assert_ok(&sync(&tenant, &env.db));
     assert_exact(&env.db, &tenant);
     let conn = rusqlite::Connection::open(&env.db).unwrap();
-    let mut stmt = conn.prepare("SELECT description, user_name FROM events ORDER BY log_id").unwrap();
-    let got: Vec<(String, String)> = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+    let mut stmt = conn
+        .prepare("SELECT description, user_name FROM events ORDER BY log_id")
+        .unwrap();
+    let got: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
     for (g, h) in got.iter().zip(hostile) {
         assert_eq!(g.0, h);
         assert_eq!(g.1, h);
@@ -398,8 +455,16 @@ fn rate_limits_and_server_faults_are_retried_to_an_exact_archive() {
     let env = Env::new();
     let tenant = tenant_with(events(1500, 14));
     tenant.with(|st| {
-        st.set_rate_limit(Some(RateLimit { per_second: 20.0, burst: 5.0 }));
-        st.scripted.extend([Fault::RateLimited, Fault::RateLimited, Fault::ServerError, Fault::InvalidJson]);
+        st.set_rate_limit(Some(RateLimit {
+            per_second: 20.0,
+            burst: 5.0,
+        }));
+        st.scripted.extend([
+            Fault::RateLimited,
+            Fault::RateLimited,
+            Fault::ServerError,
+            Fault::InvalidJson,
+        ]);
         st.fault_rate = 0.15;
         st.fault_kinds = vec![
             Fault::ServerError,
@@ -423,7 +488,12 @@ fn rate_limits_and_server_faults_are_retried_to_an_exact_archive() {
 fn non_auth0_shaped_ids_are_paged_from_the_bottom() {
     let env = Env::new();
     let evs: Vec<StoredEvent> = (1..=250)
-        .map(|i| StoredEvent::from_json(format!(r#"{{"log_id":"{}","date":"2023-02-11T11:15:36.961Z","type":"test"}}"#, 1000 + i)))
+        .map(|i| {
+            StoredEvent::from_json(format!(
+                r#"{{"log_id":"{}","date":"2023-02-11T11:15:36.961Z","type":"test"}}"#,
+                1000 + i
+            ))
+        })
         .collect();
     let tenant = tenant_with(evs);
     let out = sync(&tenant, &env.db);
@@ -437,18 +507,33 @@ fn status_reports_counts_checkpoint_and_last_run() {
     let env = Env::new();
     let tenant = tenant_with(events(321, 15));
     assert_ok(&sync(&tenant, &env.db));
-    let out = bin().arg("--db").arg(&env.db).args(["status", "--json"]).output().unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
     assert_ok(&out);
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["events"], 321);
     assert_eq!(s["schema_version"], 1);
     assert_eq!(s["tenants"][0]["last_sync"]["outcome"], "ok");
     assert!(s["first_event_date"].as_str().unwrap() < s["last_event_date"].as_str().unwrap());
-    let out = bin().arg("--db").arg(&env.db).arg("status").output().unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .arg("status")
+        .output()
+        .unwrap();
     assert_ok(&out);
     assert!(stdout(&out).contains("321"));
 
-    let missing = bin().arg("--db").arg(env.dir.path().join("nope.db")).arg("status").output().unwrap();
+    let missing = bin()
+        .arg("--db")
+        .arg(env.dir.path().join("nope.db"))
+        .arg("status")
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(5));
 }
 
@@ -462,7 +547,9 @@ fn a_retention_gap_is_recorded_warned_and_shown() {
     let later: Vec<StoredEvent> = (0..50)
         .map(|i| {
             let id = log_id_for(t("2026-11-22T00:00:00Z"), i);
-            StoredEvent::from_json(format!(r#"{{"log_id":"{id}","date":"2026-11-22T00:00:00.000Z","type":"s"}}"#))
+            StoredEvent::from_json(format!(
+                r#"{{"log_id":"{id}","date":"2026-11-22T00:00:00.000Z","type":"s"}}"#
+            ))
         })
         .collect();
     let first_new = later[0].key.clone();
@@ -475,14 +562,21 @@ fn a_retention_gap_is_recorded_warned_and_shown() {
     assert!(stderr(&out).contains("retention gap"), "{}", stderr(&out));
     assert_eq!(summary(&out)["gaps"].as_array().unwrap().len(), 1);
     assert_eq!(query_one::<i64>(&env.db, "SELECT count(*) FROM gaps"), 1);
-    let st = bin().arg("--db").arg(&env.db).arg("status").output().unwrap();
+    let st = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .arg("status")
+        .output()
+        .unwrap();
     assert!(stdout(&st).contains("gap"));
 
     // A quiet period with the checkpoint still retained is not a gap.
     let quiet: Vec<StoredEvent> = (0..5)
         .map(|i| {
             let id = log_id_for(t("2026-11-25T00:00:00Z"), i);
-            StoredEvent::from_json(format!(r#"{{"log_id":"{id}","date":"2026-11-25T00:00:00.000Z","type":"s"}}"#))
+            StoredEvent::from_json(format!(
+                r#"{{"log_id":"{id}","date":"2026-11-25T00:00:00.000Z","type":"s"}}"#
+            ))
         })
         .collect();
     tenant.with(|st| st.push_events(quiet));

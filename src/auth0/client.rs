@@ -2,6 +2,8 @@
 //! retries what is worth retrying, renews the token on a 401 and turns every
 //! failure into a readable error without leaking a secret.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::header::ACCEPT;
@@ -22,17 +24,26 @@ const MAX_RATE_LIMITED_IN_A_ROW: u32 = 50;
 /// Renew a minted token this long before it expires.
 const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(60);
 
+/// A cheap-to-clone handle: clones share the token, the pacer and the
+/// counters, so parallel workers stay within one rate-limit allowance.
+#[derive(Clone)]
 pub struct Auth0Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     http: reqwest::Client,
     base: Url,
     auth: Auth,
-    token: Option<Token>,
-    pacer: Pacer,
     policy: HttpPolicy,
-    /// Requests, retries and 429s so far.
-    pub counters: RunCounters,
+    token: tokio::sync::Mutex<Option<Token>>,
+    pacer: Mutex<Pacer>,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    rate_limited: AtomicU64,
 }
 
+#[derive(Clone)]
 struct Token {
     value: Secret,
     renew_at: Option<Instant>,
@@ -64,26 +75,44 @@ impl Auth0Client {
             .build()
             .map_err(|e| Error::runtime(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Auth0Client {
-            http,
-            base,
-            auth,
-            token: None,
-            pacer: Pacer::default(),
-            policy,
-            counters: RunCounters::default(),
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth,
+                policy,
+                token: tokio::sync::Mutex::new(None),
+                pacer: Mutex::new(Pacer::default()),
+                requests: AtomicU64::new(0),
+                retries: AtomicU64::new(0),
+                rate_limited: AtomicU64::new(0),
+            }),
         })
     }
 
+    /// Requests, retries and 429s so far, over all clones.
+    pub fn counters(&self) -> RunCounters {
+        RunCounters {
+            requests: self.inner.requests.load(Ordering::Relaxed),
+            retries: self.inner.retries.load(Ordering::Relaxed),
+            rate_limited: self.inner.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+
     fn endpoint(&self, path: &str) -> Result<Url> {
-        let joined = format!("{}{path}", self.base.as_str().trim_end_matches('/'));
+        let joined = format!("{}{path}", self.inner.base.as_str().trim_end_matches('/'));
         Url::parse(&joined).map_err(|e| Error::usage(format!("bad URL {joined}: {e}")))
     }
 
     /// Makes sure a usable token is at hand: mints one for the
     /// client-credentials grant; checks a given token's scope when it can be
     /// read, so a token without `read:logs` fails before the first page.
-    pub async fn authenticate(&mut self) -> Result<()> {
-        match &self.auth {
+    pub async fn authenticate(&self) -> Result<()> {
+        let mut slot = self.inner.token.lock().await;
+        self.authenticate_locked(&mut slot).await
+    }
+
+    async fn authenticate_locked(&self, slot: &mut Option<Token>) -> Result<()> {
+        match &self.inner.auth {
             Auth::AccessToken(t) => {
                 if let Some(scopes) = jwt_scopes(t.expose())
                     && !scopes.iter().any(|s| s == "read:logs")
@@ -94,23 +123,49 @@ impl Auth0Client {
                             .into(),
                     ));
                 }
-                self.token = Some(Token {
+                *slot = Some(Token {
                     value: t.clone(),
                     renew_at: None,
                 });
                 Ok(())
             }
-            Auth::ClientCredentials { .. } => self.mint().await,
+            Auth::ClientCredentials { .. } => {
+                *slot = Some(self.mint().await?);
+                Ok(())
+            }
         }
     }
 
+    /// The current token, minted or renewed when needed. `refused` is a
+    /// token the server just answered 401 to: it is replaced unless another
+    /// worker already did.
+    async fn current_token(&self, refused: Option<&Secret>) -> Result<Secret> {
+        let mut slot = self.inner.token.lock().await;
+        let expired = slot
+            .as_ref()
+            .and_then(|t| t.renew_at)
+            .is_some_and(|at| Instant::now() >= at);
+        let rejected = refused.is_some_and(|r| slot.as_ref().is_some_and(|t| &t.value == r));
+        if slot.is_none() || expired {
+            self.authenticate_locked(&mut slot).await?;
+        } else if rejected {
+            match &self.inner.auth {
+                Auth::ClientCredentials { .. } => *slot = Some(self.mint().await?),
+                Auth::AccessToken(_) => return Err(refused_token(&self.inner.auth)),
+            }
+        }
+        slot.as_ref()
+            .map(|t| t.value.clone())
+            .ok_or_else(|| Error::runtime("no access token"))
+    }
+
     /// The client-credentials grant: `POST {base}/oauth/token`.
-    async fn mint(&mut self) -> Result<()> {
+    async fn mint(&self) -> Result<Token> {
         let Auth::ClientCredentials {
             client_id,
             client_secret,
             audience,
-        } = self.auth.clone()
+        } = self.inner.auth.clone()
         else {
             return Err(Error::Auth(
                 "the access token was refused (401): it is expired or invalid; \
@@ -125,10 +180,10 @@ impl Auth0Client {
             "client_secret": client_secret.expose(),
             "audience": audience,
         });
-        let default_aud = default_audience(&self.base);
+        let default_aud = default_audience(&self.inner.base);
         let answer: TokenAnswer = self
             .send(
-                || self.http.post(url.clone()).json(&body),
+                || self.inner.http.post(url.clone()).json(&body),
                 |status, body| match status {
                     s if s.is_success() => match serde_json::from_slice::<TokenAnswer>(body) {
                         Ok(a) => Verdict::Done(a),
@@ -166,15 +221,14 @@ impl Auth0Client {
             ));
         }
         let ttl = Duration::from_secs(answer.expires_in.unwrap_or(86_400));
-        self.token = Some(Token {
+        Ok(Token {
             value: Secret::new(value),
             renew_at: Some(Instant::now() + ttl.saturating_sub(TOKEN_RENEW_MARGIN)),
-        });
-        Ok(())
+        })
     }
 
     /// One page of `GET /api/v2/logs?from=<from>&take=<take>`.
-    pub async fn logs_page(&mut self, from: &str, take: u32) -> Result<Page> {
+    pub async fn logs_page(&self, from: &str, take: u32) -> Result<Page> {
         let mut url = self.endpoint("/api/v2/logs")?;
         url.query_pairs_mut()
             .append_pair("from", from)
@@ -191,7 +245,7 @@ impl Auth0Client {
 
     /// Whether `GET /api/v2/logs/{id}` still finds the event: used to tell a
     /// quiet period from events that expired before they were archived.
-    pub async fn log_exists(&mut self, id: &str) -> Result<bool> {
+    pub async fn log_exists(&self, id: &str) -> Result<bool> {
         let url = self.endpoint(&format!("/api/v2/logs/{id}"))?;
         self.get(url, |status, body| match status {
             s if s.is_success() => Verdict::Done(true),
@@ -202,24 +256,22 @@ impl Auth0Client {
     }
 
     /// An authenticated GET; renews the token before expiry and once on a 401.
-    async fn get<T>(&mut self, url: Url, judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>) -> Result<T> {
-        let mut reminted = false;
+    async fn get<T>(&self, url: Url, judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>) -> Result<T> {
+        let mut refused: Option<Secret> = None;
+        let mut renewed = false;
         loop {
-            if self.token.as_ref().and_then(|t| t.renew_at).is_some_and(|at| Instant::now() >= at) {
-                self.mint().await?;
-            }
-            let token = match &self.token {
-                Some(t) => t.value.clone(),
-                None => {
-                    self.authenticate().await?;
-                    continue;
-                }
-            };
+            let token = self.current_token(refused.as_ref()).await?;
             let result = self
                 .send(
-                    || self.http.get(url.clone()).bearer_auth(token.expose()).header(ACCEPT, "application/json"),
+                    || {
+                        self.inner
+                            .http
+                            .get(url.clone())
+                            .bearer_auth(token.expose())
+                            .header(ACCEPT, "application/json")
+                    },
                     |status, body| match status {
-                        StatusCode::UNAUTHORIZED => Verdict::Done(Err(status)),
+                        StatusCode::UNAUTHORIZED => Verdict::Done(None),
                         StatusCode::FORBIDDEN => Verdict::Fail(Error::Auth(format!(
                             "Auth0 refused to read logs (403 Forbidden{}): the token lacks the read:logs \
                              permission; grant it to the application under APIs > Auth0 Management API",
@@ -229,7 +281,7 @@ impl Auth0Client {
                             }
                         ))),
                         s => match judge(s, body) {
-                            Verdict::Done(v) => Verdict::Done(Ok(v)),
+                            Verdict::Done(v) => Verdict::Done(Some(v)),
                             Verdict::Retry(e) => Verdict::Retry(e),
                             Verdict::Fail(e) => Verdict::Fail(e),
                         },
@@ -237,21 +289,13 @@ impl Auth0Client {
                 )
                 .await?;
             match result {
-                Ok(v) => return Ok(v),
-                Err(_) if !reminted && matches!(self.auth, Auth::ClientCredentials { .. }) => {
-                    reminted = true;
-                    self.mint().await?;
+                Some(v) => return Ok(v),
+                // One fresh token per request; a second 401 is final.
+                None if !renewed => {
+                    renewed = true;
+                    refused = Some(token);
                 }
-                Err(_) => {
-                    return Err(Error::Auth(match self.auth {
-                        Auth::AccessToken(_) => "the access token was refused (401 Unauthorized): it is \
-                             expired or invalid; provide a fresh AUTH0_ACCESS_TOKEN or use client credentials"
-                            .to_string(),
-                        Auth::ClientCredentials { .. } => "Auth0 refused a freshly minted token (401 \
-                             Unauthorized); check --audience (AUTH0_AUDIENCE) and the application's grants"
-                            .to_string(),
-                    }));
-                }
+                None => return Err(refused_token(&self.inner.auth)),
             }
         }
     }
@@ -260,24 +304,25 @@ impl Auth0Client {
     /// out 429s, retries network failures, timeouts, 5xx and bad bodies with
     /// capped exponential backoff, then gives up naming the last error.
     async fn send<T>(
-        &mut self,
+        &self,
         build: impl Fn() -> reqwest::RequestBuilder,
         judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
     ) -> Result<T> {
         let mut failures = 0u32;
         let mut rate_limited_in_row = 0u32;
         loop {
-            self.pacer.wait().await;
-            self.counters.requests += 1;
+            let slot = self.pacer().reserve();
+            tokio::time::sleep_until(slot.into()).await;
+            self.inner.requests.fetch_add(1, Ordering::Relaxed);
             let problem = match build().send().await {
                 Err(e) => describe_transport(&e),
                 Ok(resp) => {
                     let status = resp.status();
                     let rl = RateLimit::from_headers(resp.headers());
                     if status == StatusCode::TOO_MANY_REQUESTS {
-                        self.counters.rate_limited += 1;
+                        self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
                         rate_limited_in_row += 1;
-                        let wait = self.pacer.rate_limited(&rl);
+                        let wait = self.pacer().rate_limited(&rl);
                         if rate_limited_in_row > MAX_RATE_LIMITED_IN_A_ROW {
                             return Err(Error::runtime(format!(
                                 "still rate limited (429) after {rate_limited_in_row} waits; \
@@ -288,7 +333,7 @@ impl Auth0Client {
                         continue;
                     }
                     rate_limited_in_row = 0;
-                    self.pacer.observe(&rl);
+                    self.pacer().observe(&rl);
                     match resp.bytes().await {
                         Err(e) => format!("the answer broke off: {}", describe_transport(&e)),
                         Ok(body) => match judge(status, &body) {
@@ -300,17 +345,39 @@ impl Auth0Client {
                 }
             };
             failures += 1;
-            if failures > self.policy.max_retries {
+            if failures > self.inner.policy.max_retries {
                 return Err(Error::runtime(format!(
                     "giving up after {failures} attempts; last error: {problem}"
                 )));
             }
-            self.counters.retries += 1;
-            let delay = backoff(failures, self.policy.first_retry_delay, self.policy.max_retry_delay);
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+            let policy = &self.inner.policy;
+            let delay = backoff(failures, policy.first_retry_delay, policy.max_retry_delay);
             tracing::warn!(attempt = failures, ?delay, error = %problem, "retrying");
             tokio::time::sleep(delay).await;
         }
     }
+}
+
+impl Auth0Client {
+    fn pacer(&self) -> std::sync::MutexGuard<'_, Pacer> {
+        self.inner.pacer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn refused_token(auth: &Auth) -> Error {
+    Error::Auth(match auth {
+        Auth::AccessToken(_) => {
+            "the access token was refused (401 Unauthorized): it is expired or invalid; \
+             provide a fresh AUTH0_ACCESS_TOKEN or use client credentials"
+                .to_string()
+        }
+        Auth::ClientCredentials { .. } => {
+            "Auth0 refused a freshly minted token (401 Unauthorized); \
+             check --audience (AUTH0_AUDIENCE) and the application's grants"
+                .to_string()
+        }
+    })
 }
 
 /// 5xx and 408 are worth retrying; any other unexpected status is not.
@@ -341,7 +408,11 @@ fn server_message(body: &[u8]) -> String {
     let Ok(b) = serde_json::from_slice::<ErrorBody>(body) else {
         return String::new();
     };
-    let text = b.message.or(b.error_description).or(b.error).unwrap_or_default();
+    let text = b
+        .message
+        .or(b.error_description)
+        .or(b.error)
+        .unwrap_or_default();
     let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
     clean
 }
@@ -383,11 +454,14 @@ fn jwt_scopes(token: &str) -> Option<Vec<String>> {
     if let Some(scope) = claims.get("scope").and_then(|s| s.as_str()) {
         return Some(scope.split_whitespace().map(str::to_string).collect());
     }
-    claims.get("permissions").and_then(|p| p.as_array()).map(|a| {
-        a.iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect()
-    })
+    claims
+        .get("permissions")
+        .and_then(|p| p.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
 }
 
 #[cfg(test)]
@@ -397,13 +471,25 @@ mod tests {
 
     fn jwt(claims: &str) -> String {
         let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", enc.encode("{\"alg\":\"none\"}"), enc.encode(claims))
+        format!(
+            "{}.{}.sig",
+            enc.encode("{\"alg\":\"none\"}"),
+            enc.encode(claims)
+        )
     }
 
     #[test]
     fn jwt_scopes_are_read_when_present() {
-        assert_eq!(jwt_scopes(&jwt(r#"{"scope":"read:logs read:users"}"#)).unwrap().len(), 2);
-        assert_eq!(jwt_scopes(&jwt(r#"{"permissions":["read:users"]}"#)).unwrap(), vec!["read:users"]);
+        assert_eq!(
+            jwt_scopes(&jwt(r#"{"scope":"read:logs read:users"}"#))
+                .unwrap()
+                .len(),
+            2
+        );
+        assert_eq!(
+            jwt_scopes(&jwt(r#"{"permissions":["read:users"]}"#)).unwrap(),
+            vec!["read:users"]
+        );
         assert_eq!(jwt_scopes(&jwt(r#"{"sub":"x"}"#)), None);
         assert_eq!(jwt_scopes("opaque-token"), None);
     }

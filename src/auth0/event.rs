@@ -7,8 +7,8 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// One normalized row of the `events` table (without `tenant`, which the
@@ -411,7 +411,9 @@ mod tests {
     #[test]
     fn odd_types_never_cost_the_event() {
         for loc in ["null", "{}", "\"Berlin\"", "[1,2]"] {
-            let e = one(&format!(r#"{{"log_id":"1","location_info":{loc},"details":null}}"#));
+            let e = one(&format!(
+                r#"{{"log_id":"1","location_info":{loc},"details":null}}"#
+            ));
             assert_eq!(e.city_name, None);
             assert_eq!(e.details, None);
         }
@@ -424,7 +426,8 @@ mod tests {
 
     #[test]
     fn events_without_log_id_are_rejected_not_dropped() {
-        let page = parse_page(br#"[{"type":"s"},{"log_id":"","type":"f"},{"log_id":"5"},7]"#).unwrap();
+        let page =
+            parse_page(br#"[{"type":"s"},{"log_id":"","type":"f"},{"log_id":"5"},7]"#).unwrap();
         assert_eq!(page.events.len(), 1);
         assert_eq!(page.rejects.len(), 3);
         assert_eq!(page.rejects[0].raw, r#"{"type":"s"}"#);
@@ -434,7 +437,10 @@ mod tests {
     fn raw_is_byte_exact_and_checkpoint_is_the_greatest_id() {
         let body = "[ {\"log_id\" : \"900200\",\n \"x\":\"\\u00e9\"} ,{\"log_id\":\"900300\"},{\"log_id\":\"900100\"}]";
         let page = parse_page(body.as_bytes()).unwrap();
-        assert_eq!(page.events[0].raw, "{\"log_id\" : \"900200\",\n \"x\":\"\\u00e9\"}");
+        assert_eq!(
+            page.events[0].raw,
+            "{\"log_id\" : \"900200\",\n \"x\":\"\\u00e9\"}"
+        );
         assert_eq!(page.max_log_id(), Some("900300"));
         assert!(parse_page(b"[{\"log_id\":\"1\"}").is_err());
         assert!(parse_page(b"<html>oops</html>").is_err());

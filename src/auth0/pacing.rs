@@ -44,40 +44,44 @@ impl RateLimit {
     }
 }
 
-/// Decides when the next request may leave.
+/// Decides when each request may leave. Requests reserve slots, so several
+/// workers sharing one pacer stay within the allowance together.
 #[derive(Debug)]
 pub struct Pacer {
-    not_before: Instant,
+    next_slot: Instant,
+    /// Spacing between requests learnt from the last headers.
+    gap: Duration,
 }
 
 impl Default for Pacer {
     fn default() -> Self {
         Pacer {
-            not_before: Instant::now(),
+            next_slot: Instant::now(),
+            gap: Duration::ZERO,
         }
     }
 }
 
 impl Pacer {
-    /// Sleeps until the next request is allowed.
-    pub async fn wait(&self) {
-        tokio::time::sleep_until(self.not_before.into()).await;
+    /// Reserves the next slot and returns when it starts.
+    pub fn reserve(&mut self) -> Instant {
+        let slot = self.next_slot.max(Instant::now());
+        self.next_slot = slot + self.gap;
+        slot
     }
 
-    /// Learns from a successful (or non-429) answer: spread what is left of
-    /// the bucket evenly until it refills; with nothing left, wait for it.
+    /// Learns from a non-429 answer: spread what is left of the bucket
+    /// evenly until it refills; with nothing left, wait for the refill.
     pub fn observe(&mut self, rl: &RateLimit) {
         let (Some(remaining), Some(reset_in)) = (rl.remaining, rl.reset_in) else {
             return;
         };
         // Reset times have one-second resolution; never trust "refilled now".
         let window = reset_in.max(Duration::from_millis(100));
-        let gap = if remaining == 0 {
-            window + jitter(50)
-        } else {
-            window / (remaining as u32 + 1)
-        };
-        self.not_before = self.not_before.max(Instant::now() + gap);
+        if remaining == 0 {
+            self.next_slot = self.next_slot.max(Instant::now() + window + jitter(50));
+        }
+        self.gap = window / (remaining as u32 + 1);
     }
 
     /// Learns from a 429: nothing may leave before the server said so.
@@ -89,7 +93,7 @@ impl Pacer {
             .unwrap_or(DEFAULT_RATE_LIMIT_WAIT)
             .clamp(Duration::from_millis(200), MAX_RATE_LIMIT_WAIT)
             + jitter(250);
-        self.not_before = self.not_before.max(Instant::now() + wait);
+        self.next_slot = self.next_slot.max(Instant::now() + wait);
         wait
     }
 }
@@ -117,15 +121,24 @@ mod tests {
     #[test]
     fn headers_are_read_with_reset_as_epoch_seconds() {
         let mut h = HeaderMap::new();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
         h.insert("x-ratelimit-limit", HeaderValue::from_static("10"));
         h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-        h.insert("x-ratelimit-reset", HeaderValue::from_str(&(now + 3).to_string()).unwrap());
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&(now + 3).to_string()).unwrap(),
+        );
         let rl = RateLimit::from_headers(&h);
         assert_eq!(rl.limit, Some(10));
         assert_eq!(rl.remaining, Some(0));
         let reset = rl.reset_in.unwrap();
-        assert!(reset > Duration::from_secs(1) && reset <= Duration::from_secs(3), "{reset:?}");
+        assert!(
+            reset > Duration::from_secs(1) && reset <= Duration::from_secs(3),
+            "{reset:?}"
+        );
     }
 
     #[test]

@@ -46,15 +46,96 @@ struct City {
 }
 
 const CITIES: &[City] = &[
-    City { code: "US", code3: "USA", country: "United States", city: "New York", lat: 40.7128, lon: -74.006, tz: "America/New_York", continent: "NA" },
-    City { code: "US", code3: "USA", country: "United States", city: "San Francisco", lat: 37.7749, lon: -122.4194, tz: "America/Los_Angeles", continent: "NA" },
-    City { code: "GB", code3: "GBR", country: "United Kingdom", city: "London", lat: 51.5074, lon: -0.1278, tz: "Europe/London", continent: "EU" },
-    City { code: "DE", code3: "DEU", country: "Germany", city: "Berlin", lat: 52.52, lon: 13.405, tz: "Europe/Berlin", continent: "EU" },
-    City { code: "FR", code3: "FRA", country: "France", city: "Paris", lat: 48.8566, lon: 2.3522, tz: "Europe/Paris", continent: "EU" },
-    City { code: "BR", code3: "BRA", country: "Brazil", city: "São Paulo", lat: -23.5505, lon: -46.6333, tz: "America/Sao_Paulo", continent: "SA" },
-    City { code: "IN", code3: "IND", country: "India", city: "Mumbai", lat: 19.076, lon: 72.8777, tz: "Asia/Kolkata", continent: "AS" },
-    City { code: "JP", code3: "JPN", country: "Japan", city: "Tokyo", lat: 35.6762, lon: 139.6503, tz: "Asia/Tokyo", continent: "AS" },
-    City { code: "AU", code3: "AUS", country: "Australia", city: "Sydney", lat: -33.8688, lon: 151.2093, tz: "Australia/Sydney", continent: "OC" },
+    City {
+        code: "US",
+        code3: "USA",
+        country: "United States",
+        city: "New York",
+        lat: 40.7128,
+        lon: -74.006,
+        tz: "America/New_York",
+        continent: "NA",
+    },
+    City {
+        code: "US",
+        code3: "USA",
+        country: "United States",
+        city: "San Francisco",
+        lat: 37.7749,
+        lon: -122.4194,
+        tz: "America/Los_Angeles",
+        continent: "NA",
+    },
+    City {
+        code: "GB",
+        code3: "GBR",
+        country: "United Kingdom",
+        city: "London",
+        lat: 51.5074,
+        lon: -0.1278,
+        tz: "Europe/London",
+        continent: "EU",
+    },
+    City {
+        code: "DE",
+        code3: "DEU",
+        country: "Germany",
+        city: "Berlin",
+        lat: 52.52,
+        lon: 13.405,
+        tz: "Europe/Berlin",
+        continent: "EU",
+    },
+    City {
+        code: "FR",
+        code3: "FRA",
+        country: "France",
+        city: "Paris",
+        lat: 48.8566,
+        lon: 2.3522,
+        tz: "Europe/Paris",
+        continent: "EU",
+    },
+    City {
+        code: "BR",
+        code3: "BRA",
+        country: "Brazil",
+        city: "São Paulo",
+        lat: -23.5505,
+        lon: -46.6333,
+        tz: "America/Sao_Paulo",
+        continent: "SA",
+    },
+    City {
+        code: "IN",
+        code3: "IND",
+        country: "India",
+        city: "Mumbai",
+        lat: 19.076,
+        lon: 72.8777,
+        tz: "Asia/Kolkata",
+        continent: "AS",
+    },
+    City {
+        code: "JP",
+        code3: "JPN",
+        country: "Japan",
+        city: "Tokyo",
+        lat: 35.6762,
+        lon: 139.6503,
+        tz: "Asia/Tokyo",
+        continent: "AS",
+    },
+    City {
+        code: "AU",
+        code3: "AUS",
+        country: "Australia",
+        city: "Sydney",
+        lat: -33.8688,
+        lon: 151.2093,
+        tz: "Australia/Sydney",
+        continent: "OC",
+    },
 ];
 
 /// Everyday traffic: code, weight, description.
@@ -70,7 +151,11 @@ const TYPES: &[(&str, u32, &str)] = &[
     ("ss", 2, "Successful signup"),
     ("scoa", 2, "Successful cross-origin authentication"),
     ("gd_send_pn", 3, "Push notification sent"),
-    ("gd_auth_succeed", 3, "Second factor authentication succeeded"),
+    (
+        "gd_auth_succeed",
+        3,
+        "Second factor authentication succeeded",
+    ),
     ("sapi", 1, "Update a client"),
     ("seccft", 2, "Client Credentials for Access Token"),
 ];
@@ -93,7 +178,12 @@ impl Rng {
 /// An Auth0-shaped log id for an event at `t`; `seq` keeps ids unique and
 /// ordered among events of the same millisecond.
 pub fn log_id_for(t: DateTime<Utc>, seq: u64) -> String {
-    format!("900{}{:03}{:036}", t.format("%Y%m%d%H%M%S"), t.timestamp_subsec_millis(), seq)
+    format!(
+        "900{}{:03}{:036}",
+        t.format("%Y%m%d%H%M%S"),
+        t.timestamp_subsec_millis(),
+        seq
+    )
 }
 
 /// The fields of one synthetic event.
@@ -112,7 +202,9 @@ pub fn generate(spec: &Spec) -> Vec<StoredEvent> {
     let mut rng = Rng(spec.seed);
     let span_ms = (spec.end - spec.start).num_milliseconds().max(1) as u64;
     let users = 300usize;
-    let home: Vec<usize> = (0..users).map(|_| rng.below(CITIES.len() as u64) as usize).collect();
+    let home: Vec<usize> = (0..users)
+        .map(|_| rng.below(CITIES.len() as u64) as usize)
+        .collect();
     let total_weight: u32 = TYPES.iter().map(|t| t.1).sum();
     let mut drafts: Vec<Draft<'_>> = Vec::with_capacity(spec.events + 200);
 
@@ -161,7 +253,12 @@ pub fn generate(spec: &Spec) -> Vec<StoredEvent> {
 
 /// The attack patterns, placed at fixed fractions of the time range.
 fn plant(drafts: &mut Vec<Draft<'_>>, spec: &Spec, home: &[usize]) {
-    let at = |frac: f64| spec.start + Duration::milliseconds(((spec.end - spec.start).num_milliseconds() as f64 * frac) as i64);
+    let at = |frac: f64| {
+        spec.start
+            + Duration::milliseconds(
+                ((spec.end - spec.start).num_milliseconds() as f64 * frac) as i64,
+            )
+    };
     // Brute force: 40 failed logins from one IP within ten minutes.
     for i in 0..40 {
         drafts.push(Draft {
@@ -193,7 +290,11 @@ fn plant(drafts: &mut Vec<Draft<'_>>, spec: &Spec, home: &[usize]) {
             code: "s",
             description: "Success Login",
             user: Some(42),
-            ip: if city == 0 { "24.1.2.3".into() } else { "126.4.5.6".into() },
+            ip: if city == 0 {
+                "24.1.2.3".into()
+            } else {
+                "126.4.5.6".into()
+            },
             city,
             details: json!({}),
         });
@@ -223,7 +324,14 @@ fn plant(drafts: &mut Vec<Draft<'_>>, spec: &Spec, home: &[usize]) {
         });
     }
     // Admin actions through the Management API.
-    for (i, what) in ["Delete a connection", "Update tenant settings", "Create a client"].iter().enumerate() {
+    for (i, what) in [
+        "Delete a connection",
+        "Update tenant settings",
+        "Create a client",
+    ]
+    .iter()
+    .enumerate()
+    {
         drafts.push(Draft {
             at: at(0.90) + Duration::minutes(i as i64 * 3),
             code: "sapi",
@@ -287,7 +395,9 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic_and_ordered() {
-        let end = DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap().with_timezone(&Utc);
+        let end = DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         let a = generate(&Spec::recent(500, 3, end));
         let b = generate(&Spec::recent(500, 3, end));
         assert_eq!(a.len(), b.len());

@@ -28,7 +28,10 @@ impl StoredEvent {
         let raw = raw.into();
         let key = serde_json::from_str::<serde_json::Value>(&raw)
             .ok()
-            .and_then(|v| v.get("log_id").and_then(|id| id.as_str().map(str::to_string)))
+            .and_then(|v| {
+                v.get("log_id")
+                    .and_then(|id| id.as_str().map(str::to_string))
+            })
             .unwrap_or_default();
         StoredEvent { key, raw }
     }
@@ -186,9 +189,11 @@ impl TenantState {
     }
 
     fn mint(&mut self) -> String {
-        let token = format!("sim-token-{}-{:x}", self.next_token, (self.random() * 1e12) as u64);
+        let salt = (self.random() * 1e12) as u64;
+        let token = format!("sim-token-{}-{salt:x}", self.next_token);
         self.next_token += 1;
-        self.minted.insert(token.clone(), self.token_lifetime_requests);
+        self.minted
+            .insert(token.clone(), self.token_lifetime_requests);
         token
     }
 }

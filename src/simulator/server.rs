@@ -27,7 +27,10 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
     fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -55,7 +58,8 @@ impl Answer {
     fn error(status: u16, error: &str, message: &str) -> Self {
         Answer::json(
             status,
-            serde_json::json!({"statusCode": status, "error": error, "message": message}).to_string(),
+            serde_json::json!({"statusCode": status, "error": error, "message": message})
+                .to_string(),
         )
     }
 }
@@ -156,7 +160,11 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
             (b'%', Some(h), Some(l)) => {
                 out.push(h * 16 + l);
                 i += 3;
@@ -179,7 +187,9 @@ fn route(st: &mut TenantState, req: &Request) -> Answer {
     let mut answer = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/oauth/token") => token(st, req),
         ("GET", "/api/v2/logs") => logs(st, req),
-        ("GET", p) if p.starts_with("/api/v2/logs/") => one_log(st, req, &p["/api/v2/logs/".len()..]),
+        ("GET", p) if p.starts_with("/api/v2/logs/") => {
+            one_log(st, req, &p["/api/v2/logs/".len()..])
+        }
         _ => Answer::error(404, "Not Found", "no such endpoint"),
     };
     answer.delay += st.latency;
@@ -200,17 +210,29 @@ fn token(st: &mut TenantState, req: &Request) -> Answer {
     } else {
         serde_json::from_slice(&req.body).unwrap_or_default()
     };
-    let field = |k: &str| form.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let field = |k: &str| {
+        form.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     if field("grant_type") != "client_credentials" {
-        return Answer::json(400, r#"{"error":"unsupported_grant_type","error_description":"Unsupported grant type"}"#);
+        return Answer::json(
+            400,
+            r#"{"error":"unsupported_grant_type","error_description":"Unsupported grant type"}"#,
+        );
     }
     if field("client_id") != st.client_id || field("client_secret") != st.client_secret {
-        return Answer::json(401, r#"{"error":"access_denied","error_description":"Unauthorized"}"#);
+        return Answer::json(
+            401,
+            r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+        );
     }
     let audience = field("audience");
-    let expected = st.audience.clone().unwrap_or_else(|| {
-        format!("http://{}/api/v2/", req.header("host").unwrap_or_default())
-    });
+    let expected = st
+        .audience
+        .clone()
+        .unwrap_or_else(|| format!("http://{}/api/v2/", req.header("host").unwrap_or_default()));
     if audience != expected {
         return Answer::json(
             403,
@@ -233,7 +255,11 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
         .to_string();
     if let Some(&has_scope) = st.static_tokens.get(&token) {
         return (!has_scope).then(|| {
-            Answer::error(403, "Forbidden", "Insufficient scope, expected any of: read:logs")
+            Answer::error(
+                403,
+                "Forbidden",
+                "Insufficient scope, expected any of: read:logs",
+            )
         });
     }
     match st.minted.get_mut(&token) {
@@ -246,14 +272,21 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
                 *n -= 1;
             }
             (!st.minted_scope.split(' ').any(|s| s == "read:logs")).then(|| {
-                Answer::error(403, "Forbidden", "Insufficient scope, expected any of: read:logs")
+                Answer::error(
+                    403,
+                    "Forbidden",
+                    "Insufficient scope, expected any of: read:logs",
+                )
             })
         }
     }
 }
 
 fn epoch_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// Takes a token from the bucket; `Err` carries the 429 answer.
@@ -262,7 +295,8 @@ fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
         return Ok(Vec::new());
     };
     let now = Instant::now();
-    st.bucket = (st.bucket + now.duration_since(st.bucket_at).as_secs_f64() * rl.per_second).min(rl.burst);
+    st.bucket =
+        (st.bucket + now.duration_since(st.bucket_at).as_secs_f64() * rl.per_second).min(rl.burst);
     st.bucket_at = now;
     let allowed = st.bucket >= 1.0;
     if allowed {
@@ -270,9 +304,18 @@ fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
     }
     let to_full = ((rl.burst - st.bucket) / rl.per_second).ceil() as u64;
     let headers = vec![
-        ("x-ratelimit-limit".to_string(), format!("{}", rl.burst as u64)),
-        ("x-ratelimit-remaining".to_string(), format!("{}", st.bucket.floor() as u64)),
-        ("x-ratelimit-reset".to_string(), format!("{}", epoch_secs() + to_full.max(1))),
+        (
+            "x-ratelimit-limit".to_string(),
+            format!("{}", rl.burst as u64),
+        ),
+        (
+            "x-ratelimit-remaining".to_string(),
+            format!("{}", st.bucket.floor() as u64),
+        ),
+        (
+            "x-ratelimit-reset".to_string(),
+            format!("{}", epoch_secs() + to_full.max(1)),
+        ),
     ];
     if allowed {
         Ok(headers)
@@ -313,10 +356,12 @@ fn logs(st: &mut TenantState, req: &Request) -> Answer {
         let mut a = match fault {
             Fault::RateLimited => {
                 st.stats.rate_limited += 1;
-                let mut a = Answer::error(429, "Too Many Requests", "Global limit has been reached");
+                let mut a =
+                    Answer::error(429, "Too Many Requests", "Global limit has been reached");
                 a.headers.push(("x-ratelimit-limit".into(), "10".into()));
                 a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
-                a.headers.push(("x-ratelimit-reset".into(), (epoch_secs() + 1).to_string()));
+                a.headers
+                    .push(("x-ratelimit-reset".into(), (epoch_secs() + 1).to_string()));
                 a.headers.push(("retry-after".into(), "1".into()));
                 return a;
             }

@@ -1,13 +1,12 @@
-//! One sync at a time per database file. The lock is an advisory `flock` on a
+//! One sync at a time per database file. The lock is an advisory `flock`
+//! (`File::try_lock`) on a
 //! sidecar file (`<db>.lock`): the kernel drops it when the process dies, even
 //! on SIGKILL, so a crashed sync never blocks the next one. A sidecar is used
 //! rather than the database itself because SQLite's own POSIX locks are
 //! released when any descriptor of the file closes.
 
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
-
-use fs4::fs_std::FileExt;
 
 use crate::error::{Error, Result};
 
@@ -39,14 +38,14 @@ impl SyncLock {
                     path.display()
                 ))
             })?;
-        match FileExt::try_lock_exclusive(&file) {
-            Ok(true) => Ok(SyncLock { _file: file }),
-            Ok(false) => Err(Error::Locked(format!(
+        match file.try_lock() {
+            Ok(()) => Ok(SyncLock { _file: file }),
+            Err(TryLockError::WouldBlock) => Err(Error::Locked(format!(
                 "another sync is running on {} (lock {} is held); try again when it ends",
                 db.display(),
                 path.display()
             ))),
-            Err(e) => Err(Error::database(format!(
+            Err(TryLockError::Error(e)) => Err(Error::database(format!(
                 "cannot lock {}: {e}",
                 path.display()
             ))),

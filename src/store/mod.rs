@@ -1,8 +1,10 @@
 //! The SQLite archive: opening, schema migrations and connection settings.
 //! Writing pages lives in `writer`, the sync history in `runs`.
 
+pub mod chain;
 pub mod lock;
 pub mod runs;
+pub mod slices;
 pub mod writer;
 
 use std::path::Path;
@@ -71,7 +73,8 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
         .map_err(|e| Error::sqlite(&format!("cannot open {}", path.display()), e))?;
     configure(&conn).map_err(|e| Error::sqlite(&format!("cannot use {}", path.display()), e))?;
     check_version(&conn, path)?;
-    migrate(&mut conn).map_err(|e| Error::sqlite(&format!("cannot set up {}", path.display()), e))?;
+    migrate(&mut conn)
+        .map_err(|e| Error::sqlite(&format!("cannot set up {}", path.display()), e))?;
     Ok(conn)
 }
 

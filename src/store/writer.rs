@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use crate::auth0::event::{EventRow, Page};
 use crate::error::Result;
 
+use super::chain;
 use super::runs::RunCounters;
+use super::slices::{self, Slice, SliceProgress};
 
 /// What committing one page did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,16 +35,17 @@ const INSERT_EVENT: &str = "INSERT INTO events (
     user_name, audience, scope, strategy, strategy_type, is_mobile,
     tenant_name, environment_name, country_code, country_code3, country_name,
     city_name, subdivision_code, subdivision_name, latitude, longitude,
-    time_zone, continent_code, details, raw
+    time_zone, continent_code, details, raw, chain_seq
 ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
           ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,
-          ?30, ?31, ?32, ?33, ?34, ?35)
+          ?30, ?31, ?32, ?33, ?34, ?35, ?36)
 ON CONFLICT (log_id) DO NOTHING";
 
 const INSERT_REJECT: &str = "INSERT INTO rejects (tenant, received_at, reason, raw_sha256, raw)
 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (raw_sha256) DO NOTHING";
 
-const UPSERT_CHECKPOINT: &str = "INSERT INTO checkpoints (tenant, log_id, updated_at) VALUES (?1, ?2, ?3)
+const UPSERT_CHECKPOINT: &str =
+    "INSERT INTO checkpoints (tenant, log_id, updated_at) VALUES (?1, ?2, ?3)
 ON CONFLICT (tenant) DO UPDATE SET log_id = excluded.log_id, updated_at = excluded.updated_at";
 
 /// The stored checkpoint of a tenant, if it has one.
@@ -66,20 +69,44 @@ pub fn event_date(conn: &Connection, log_id: &str) -> Result<Option<String>> {
         .flatten())
 }
 
-/// Commits one page with its checkpoint (when it has one) and the run's
+/// Everything that is committed together with one page.
+#[derive(Debug, Default)]
+pub struct PageCommit<'a> {
+    /// The new tenant checkpoint (serial paging).
+    pub checkpoint: Option<&'a str>,
+    /// A retention gap found before this page.
+    pub gap: Option<&'a Gap>,
+    /// A new parallel-backfill plan to record.
+    pub plan: Option<&'a [Slice]>,
+    /// A parallel-backfill slice's progress with this page.
+    pub slice: Option<&'a SliceProgress>,
+}
+
+/// Commits one page with its checkpoint or slice progress and the run's
 /// counters so far.
 pub fn commit_page(
     conn: &mut Connection,
     tenant: &str,
     run_id: i64,
     page: &Page,
-    next_checkpoint: Option<&str>,
-    gap: Option<&Gap>,
+    with: PageCommit<'_>,
     counters: &RunCounters,
 ) -> Result<PageOutcome> {
+    let PageCommit {
+        checkpoint: next_checkpoint,
+        gap,
+        plan,
+        slice,
+    } = with;
     let tx = conn.transaction()?;
     let mut outcome = insert_rows(&tx, tenant, page)?;
     let now = now_text();
+    if let Some(plan) = plan {
+        slices::plan(&tx, tenant, plan)?;
+    }
+    if let Some(progress) = slice {
+        slices::advance(&tx, tenant, progress, &now)?;
+    }
     if let Some(cp) = next_checkpoint {
         tx.prepare_cached(UPSERT_CHECKPOINT)?
             .execute((tenant, cp, &now))?;
@@ -106,19 +133,24 @@ pub fn commit_page(
 }
 
 /// Inserts a page's events (de-duplicated on `log_id`) and rejects
-/// (de-duplicated on content) inside the caller's transaction.
+/// (de-duplicated on content) inside the caller's transaction, and seals the
+/// new events with an integrity-chain link.
 pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<PageOutcome> {
     let mut outcome = PageOutcome::default();
+    let seq = chain::next_seq(tx)?;
+    let mut sealed: Vec<(&str, &str)> = Vec::with_capacity(page.events.len());
     {
         let mut insert = tx.prepare_cached(INSERT_EVENT)?;
         for e in &page.events {
-            if insert_event(&mut insert, tenant, e)? {
+            if insert_event(&mut insert, tenant, e, seq)? {
                 outcome.inserted += 1;
+                sealed.push((&e.log_id, &e.raw));
             } else {
                 outcome.duplicates += 1;
             }
         }
     }
+    chain::seal(tx, tenant, seq, &mut sealed)?;
     if !page.rejects.is_empty() {
         let mut insert = tx.prepare_cached(INSERT_REJECT)?;
         let now = now_text();
@@ -130,7 +162,12 @@ pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<Pa
     Ok(outcome)
 }
 
-fn insert_event(stmt: &mut rusqlite::CachedStatement<'_>, tenant: &str, e: &EventRow) -> Result<bool> {
+fn insert_event(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    tenant: &str,
+    e: &EventRow,
+    chain_seq: i64,
+) -> Result<bool> {
     let changed = stmt.execute(params![
         e.log_id,
         tenant,
@@ -167,6 +204,7 @@ fn insert_event(stmt: &mut rusqlite::CachedStatement<'_>, tenant: &str, e: &Even
         e.continent_code,
         e.details,
         e.raw,
+        chain_seq,
     ])?;
     Ok(changed == 1)
 }

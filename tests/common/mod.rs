@@ -40,7 +40,7 @@ pub fn sync_cmd(tenant: &FakeTenant, db: &Path) -> Command {
     let mut cmd = bin();
     cmd.arg("--db")
         .arg(db)
-        .args(["sync", "--json", "--quiet", "--retry-delay-ms", "5", "--timeout", "5"])
+        .args(["sync", "--json", "--quiet", "--retry-delay-ms", "5"])
         .env("AUTH0_BASE_URL", tenant.base_url())
         .env("AUTH0_CLIENT_ID", "test-client-id")
         .env("AUTH0_CLIENT_SECRET", CLIENT_SECRET);
@@ -61,11 +61,18 @@ pub fn stderr(o: &Output) -> String {
 /// The JSON summary a `sync --json` printed.
 pub fn summary(o: &Output) -> serde_json::Value {
     let out = stdout(o);
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("summary is not JSON ({e}): {out:?}\nstderr: {}", stderr(o)))
+    serde_json::from_str(out.trim())
+        .unwrap_or_else(|e| panic!("summary is not JSON ({e}): {out:?}\nstderr: {}", stderr(o)))
 }
 
 pub fn assert_ok(o: &Output) {
-    assert!(o.status.success(), "exit {:?}\nstdout: {}\nstderr: {}", o.status.code(), stdout(o), stderr(o));
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(o),
+        stderr(o)
+    );
 }
 
 /// Fails if a secret shows up anywhere in what the process printed.

@@ -1,0 +1,327 @@
+//! Sync benchmark: serves a generated tenant on loopback with a configurable
+//! rate limit and latency, runs the release binary against it, and compares
+//! it with a plain serial reference loop and with SQLite's own insert cost
+//! (the storage floor), all measured in the same run.
+//!
+//! ```sh
+//! cargo run --release --example bench_sync -- all          # the three scenarios of BENCHMARKS.md
+//! cargo run --release --example bench_sync -- one --events 200000 --rps 10 --latency-ms 50
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use auth0_archive::simulator::generator::{Spec, generate};
+use auth0_archive::simulator::{FakeTenant, RateLimit, StoredEvent, TenantState};
+use chrono::{TimeZone, Utc};
+
+/// What one process cost.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cost {
+    wall: f64,
+    cpu: f64,
+    max_rss_kb: i64,
+}
+
+#[derive(Debug, Clone)]
+struct Scenario {
+    name: &'static str,
+    events: usize,
+    rps: Option<f64>,
+    latency_ms: u64,
+    reference: bool,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("reference") {
+        reference_loop(&args[2], Path::new(&args[3]));
+        return;
+    }
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let scenarios = if args.get(1).map(String::as_str) == Some("one") {
+        vec![Scenario {
+            name: "custom",
+            events: flag("--events")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(100_000),
+            rps: flag("--rps").and_then(|v| v.parse().ok()),
+            latency_ms: flag("--latency-ms")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            reference: true,
+        }]
+    } else {
+        vec![
+            Scenario {
+                name: "latency 50 ms, no rate limit",
+                events: 50_000,
+                rps: None,
+                latency_ms: 50,
+                reference: true,
+            },
+            Scenario {
+                name: "10 req/s limit, 50 ms latency",
+                events: 200_000,
+                rps: Some(10.0),
+                latency_ms: 50,
+                reference: false,
+            },
+            Scenario {
+                name: "instant server, CPU and memory",
+                events: 1_000_000,
+                rps: None,
+                latency_ms: 0,
+                reference: true,
+            },
+        ]
+    };
+    println!(
+        "machine: {} cores; auth0-archive {}",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        env!("CARGO_PKG_VERSION")
+    );
+    for s in scenarios {
+        run_scenario(&s);
+    }
+}
+
+fn events(n: usize) -> Vec<StoredEvent> {
+    let end = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+    let mut spec = Spec::recent(n, 7, end);
+    spec.plant_patterns = false;
+    generate(&spec)
+}
+
+fn run_scenario(s: &Scenario) {
+    println!("\n== {} : {} events ==", s.name, s.events);
+    let evs = events(s.events);
+    let raw_bytes: usize = evs.iter().map(|e| e.raw.len()).sum();
+    println!("mean event JSON: {} bytes", raw_bytes / evs.len().max(1));
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let ours = {
+        let tenant = start(&evs, s);
+        let db = dir.path().join("ours.db");
+        let cost = run_child(
+            Command::new(binary())
+                .arg("--db")
+                .arg(&db)
+                .args(["sync", "--quiet", "--json"])
+                .env("AUTH0_BASE_URL", tenant.base_url())
+                .env("AUTH0_CLIENT_ID", "test-client-id")
+                .env("AUTH0_CLIENT_SECRET", "test-client-secret"),
+        );
+        let stats = tenant.stats();
+        report(
+            "auth0-archive",
+            s.events,
+            cost,
+            stats.log_requests,
+            stats.rate_limited,
+            &db,
+            s.rps,
+        );
+        (cost, db)
+    };
+
+    if s.reference {
+        let tenant = start(&evs, s);
+        let db = dir.path().join("reference.db");
+        let cost = run_child(
+            Command::new(std::env::current_exe().expect("exe"))
+                .arg("reference")
+                .arg(tenant.base_url())
+                .arg(&db),
+        );
+        let stats = tenant.stats();
+        report(
+            "reference loop",
+            s.events,
+            cost,
+            stats.log_requests,
+            stats.rate_limited,
+            &db,
+            s.rps,
+        );
+        println!(
+            "ratio: {:.2}x faster wall, {:.2}x less CPU per event",
+            cost.wall / ours.0.wall,
+            cost.cpu / ours.0.cpu
+        );
+    }
+
+    let floor = storage_floor(&ours.1);
+    println!(
+        "storage floor (INSERT ... SELECT into the same schema): {:.0} rows per CPU-second; ours: {:.0} events per CPU-second ({:.2}x the floor's CPU)",
+        floor,
+        s.events as f64 / ours.0.cpu,
+        ours.0.cpu / (s.events as f64 / floor)
+    );
+}
+
+fn start(evs: &[StoredEvent], s: &Scenario) -> FakeTenant {
+    let mut state = TenantState::default();
+    state.push_events(evs.iter().cloned());
+    state.latency = Duration::from_millis(s.latency_ms);
+    if let Some(rps) = s.rps {
+        state.set_rate_limit(Some(RateLimit {
+            per_second: rps,
+            burst: rps,
+        }));
+    }
+    FakeTenant::start(state).expect("tenant")
+}
+
+fn report(who: &str, n: usize, c: Cost, requests: u64, r429: u64, db: &Path, rps: Option<f64>) {
+    let bytes = std::fs::metadata(db).map(|m| m.len()).unwrap_or(0);
+    let ceiling = rps
+        .map(|r| {
+            format!(
+                ", {:.0}% of the {:.0} events/s ceiling",
+                100.0 * n as f64 / c.wall / (r * 100.0),
+                r * 100.0
+            )
+        })
+        .unwrap_or_default();
+    println!(
+        "{who:>15}: {:.2}s wall, {:.0} events/s{ceiling}; {:.2}s CPU, {:.0} events/CPU-s; {requests} requests, {r429} x 429 ({:.2}%); peak RSS {:.1} MB; {:.0} bytes/event",
+        c.wall,
+        n as f64 / c.wall,
+        c.cpu,
+        n as f64 / c.cpu.max(1e-9),
+        100.0 * r429 as f64 / requests.max(1) as f64,
+        c.max_rss_kb as f64 / 1024.0,
+        bytes as f64 / n as f64
+    );
+}
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("auth0-archive"))
+        .expect("release binary beside examples/")
+}
+
+/// Runs a child to completion and reads its CPU time and peak RSS.
+// The child is reaped by `wait4`, which also returns its resource usage.
+#[allow(clippy::zombie_processes)]
+fn run_child(cmd: &mut Command) -> Cost {
+    let started = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "child failed: {status}"
+    );
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Cost {
+        wall,
+        cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+        max_rss_kb: usage.ru_maxrss,
+    }
+}
+
+fn self_cpu() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Rows per CPU-second SQLite needs to insert the archived rows into an
+/// empty table with the same schema and indexes.
+fn storage_floor(db: &Path) -> f64 {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        .expect("pragmas");
+    let ddl: Vec<String> = {
+        let mut stmt = conn
+            .prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'events' AND sql IS NOT NULL")
+            .expect("schema");
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .expect("rows")
+            .map(Result::unwrap)
+            .collect()
+    };
+    for sql in ddl {
+        let sql = sql
+            .replace("CREATE TABLE events", "CREATE TABLE floor_events")
+            .replace(" ON events", " ON floor_events");
+        let sql = sql.replacen("CREATE INDEX events_", "CREATE INDEX floor_events_", 1);
+        conn.execute_batch(&sql).expect("ddl");
+    }
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("count");
+    let before = self_cpu();
+    conn.execute_batch("BEGIN; INSERT INTO floor_events SELECT * FROM events; COMMIT;")
+        .expect("copy");
+    let cpu = self_cpu() - before;
+    conn.execute_batch("DROP TABLE floor_events").expect("drop");
+    n as f64 / cpu.max(1e-9)
+}
+
+/// The plain reference: fetch a page, parse it into JSON values, insert its
+/// rows in one transaction, repeat. No pipelining, no borrowing.
+fn reference_loop(base: &str, db: &Path) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{base}/oauth/token"))
+            .json(&serde_json::json!({"grant_type":"client_credentials","client_id":"test-client-id","client_secret":"test-client-secret","audience":format!("{base}/api/v2/")}))
+            .send().await.expect("token").json().await.expect("token json");
+        let token = token["access_token"].as_str().expect("access_token").to_string();
+        let mut conn = auth0_archive::store::open_for_write(db).expect("db");
+        let mut from = "0".to_string();
+        loop {
+            let body = http
+                .get(format!("{base}/api/v2/logs?from={from}&take=100"))
+                .bearer_auth(&token)
+                .send().await.expect("page").text().await.expect("body");
+            let page: Vec<serde_json::Value> = serde_json::from_str(&body).expect("json");
+            if page.is_empty() {
+                break;
+            }
+            let tx = conn.transaction().expect("tx");
+            for e in &page {
+                let s = |k: &str| e.get(k).and_then(|v| v.as_str()).filter(|v| !v.is_empty()).map(str::to_string);
+                let loc = |k: &str| e.get("location_info").and_then(|l| l.get(k)).cloned();
+                tx.execute(
+                    "INSERT OR IGNORE INTO events (log_id, tenant, date, type, description, ip, user_id, user_name, client_id, country_code, city_name, latitude, longitude, details, raw)
+                     VALUES (?1, 'ref', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    rusqlite::params![
+                        s("log_id"), s("date"), s("type"), s("description"), s("ip"), s("user_id"), s("user_name"), s("client_id"),
+                        loc("country_code").and_then(|v| v.as_str().map(str::to_string)),
+                        loc("city_name").and_then(|v| v.as_str().map(str::to_string)),
+                        loc("latitude").and_then(|v| v.as_f64()),
+                        loc("longitude").and_then(|v| v.as_f64()),
+                        e.get("details").map(|d| d.to_string()),
+                        e.to_string(),
+                    ],
+                ).expect("insert");
+            }
+            tx.commit().expect("commit");
+            from = page.iter().filter_map(|e| e.get("log_id").and_then(|v| v.as_str())).max().expect("ids").to_string();
+        }
+    });
+}

@@ -1,0 +1,288 @@
+//! Scheduled archival and operations: follow mode, several tenants, the
+//! integrity chain, import and prune.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+use auth0_archive::simulator::{FakeTenant, TenantState};
+use common::*;
+
+fn run(env: &Env, args: &[&str]) -> std::process::Output {
+    bin().arg("--db").arg(&env.db).args(args).output().unwrap()
+}
+
+#[test]
+fn follow_mode_picks_up_new_events_and_stops_cleanly_on_sigterm() {
+    let env = Env::new();
+    let tenant = tenant_with(events(250, 41));
+    let child = sync_cmd(&tenant, &env.db)
+        .args(["--follow", "--interval", "200ms"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let wait_for = |n: i64| {
+        for _ in 0..200 {
+            std::thread::sleep(Duration::from_millis(50));
+            if env.db.exists() {
+                let c = rusqlite::Connection::open(&env.db).unwrap();
+                let got: i64 = c
+                    .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+                    .unwrap_or(0);
+                if got >= n {
+                    return got;
+                }
+            }
+        }
+        panic!("follow mode never reached {n} events");
+    };
+    assert_eq!(wait_for(250), 250);
+    tenant.with(|st| st.push_events(events_ending(120, 42, "2026-11-21T00:00:00Z")));
+    assert_eq!(wait_for(370), 370);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let lines = stdout(&out);
+    assert!(
+        lines.lines().count() >= 2,
+        "one summary line per cycle: {lines}"
+    );
+    assert_exact(&env.db, &tenant);
+}
+
+#[test]
+fn two_tenants_share_one_database_with_their_own_checkpoints() {
+    let env = Env::new();
+    let a = tenant_with(events(230, 43));
+    let mut state = TenantState::default();
+    state.client_id = "b-client".into();
+    state.client_secret = "b-secret-value".into();
+    state.push_events(events_ending(140, 44, "2026-11-22T00:00:00Z"));
+    let b = FakeTenant::start(state).unwrap();
+    let config = env.dir.path().join("tenants.toml");
+    let mut f = std::fs::File::create(&config).unwrap();
+    write!(
+        f,
+        "[[tenant]]\nname = \"prod\"\nbase_url = \"{}\"\nclient_id = \"test-client-id\"\nclient_secret_env = \"PROD_SECRET\"\n\n\
+         [[tenant]]\nname = \"staging\"\nbase_url = \"{}\"\nclient_id = \"b-client\"\nclient_secret_env = \"STAGING_SECRET\"\n",
+        a.base_url(),
+        b.base_url()
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["sync", "--quiet", "--config"])
+        .arg(&config)
+        .env("PROD_SECRET", CLIENT_SECRET)
+        .env("STAGING_SECRET", "b-secret-value")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_no_secret(&out, &[CLIENT_SECRET, "b-secret-value"]);
+    let per_tenant: String = query_one(
+        &env.db,
+        "SELECT group_concat(tenant || '=' || n, ',') FROM (SELECT tenant, count(*) n FROM events GROUP BY tenant ORDER BY tenant)",
+    );
+    assert_eq!(per_tenant, "prod=230,staging=140");
+    assert_eq!(
+        query_one::<i64>(&env.db, "SELECT count(*) FROM checkpoints"),
+        2
+    );
+
+    // One tenant at a time; the other is not contacted.
+    let before = a.stats().requests;
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["sync", "--quiet", "--tenant", "staging", "--config"])
+        .arg(&config)
+        .env("PROD_SECRET", CLIENT_SECRET)
+        .env("STAGING_SECRET", "b-secret-value")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert_eq!(a.stats().requests, before);
+
+    // A file others can write is refused, as is a literal secret.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["sync", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("chmod"));
+    std::fs::write(&config, format!("[[tenant]]\nname = \"x\"\nbase_url = \"{}\"\nclient_id = \"c\"\nclient_secret = \"literal-s3cret\"\n", a.base_url())).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["sync", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("allow_secrets_in_file"));
+    assert_no_secret(&out, &["literal-s3cret"]);
+}
+
+#[test]
+fn verify_catches_an_edited_a_deleted_and_an_inserted_row() {
+    let env = Env::new();
+    let tenant = tenant_with(events(520, 45));
+    assert_ok(&sync(&tenant, &env.db));
+    let out = run(&env, &["verify", "--json"]);
+    assert_ok(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["events"], 520);
+
+    // Make the pristine copy self-contained (no WAL), then tamper with copies.
+    rusqlite::Connection::open(&env.db)
+        .unwrap()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    let pristine = std::fs::read(&env.db).unwrap();
+    let tamper = |sql: &str, expect: &str| {
+        std::fs::write(&env.db, &pristine).unwrap();
+        let _ = std::fs::remove_file(env.db.with_extension("db-wal"));
+        let _ = std::fs::remove_file(env.db.with_extension("db-shm"));
+        rusqlite::Connection::open(&env.db)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+        let out = run(&env, &["verify"]);
+        assert_eq!(out.status.code(), Some(6), "{sql}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{sql}: {}", stderr(&out));
+    };
+    tamper(
+        "UPDATE events SET raw = replace(raw, '\"type\":\"s\"', '\"type\":\"f\"') WHERE rowid = 300",
+        "altered",
+    );
+    tamper("DELETE FROM events WHERE rowid = 123", "deleted");
+    tamper(
+        "INSERT INTO events (log_id, tenant, raw, chain_seq) SELECT log_id || '9', tenant, raw, chain_seq FROM events WHERE rowid = 50",
+        "inserted",
+    );
+    tamper(
+        "INSERT INTO events (log_id, tenant, raw) VALUES ('x1', 't', '{}')",
+        "inserted",
+    );
+}
+
+#[test]
+fn import_of_a_gzip_ndjson_dump_dedupes_against_synced_events() {
+    let env = Env::new();
+    let all = events(400, 46);
+    let tenant = tenant_with(all[200..].to_vec());
+    assert_ok(&sync(&tenant, &env.db));
+    // A log-stream dump with the older half and an overlap of 50 synced
+    // events, in webhook envelopes.
+    let dump = env.dir.path().join("stream.ndjson.gz");
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&dump).unwrap(),
+        flate2::Compression::default(),
+    );
+    for e in &all[..250] {
+        writeln!(gz, "{{\"log_id\":\"{}\",\"data\":{}}}", e.key, e.raw).unwrap();
+    }
+    gz.finish().unwrap();
+    let out = run(&env, &["import", "--json", dump.to_str().unwrap()]);
+    assert_ok(&out);
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["read"], 250);
+    assert_eq!(s["inserted"], 200);
+    assert_eq!(s["duplicates"], 50);
+    assert_eq!(
+        query_one::<i64>(&env.db, "SELECT count(*) FROM events"),
+        400
+    );
+    let raw: String = query_one(
+        &env.db,
+        &format!("SELECT raw FROM events WHERE log_id = '{}'", all[0].key),
+    );
+    assert_eq!(raw, all[0].raw);
+    assert_ok(&run(&env, &["verify"]));
+
+    // A saved API page replays too; a broken file changes nothing.
+    let page = env.dir.path().join("page.json");
+    std::fs::write(&page, format!("[{}]", all[10].raw)).unwrap();
+    let out = run(&env, &["import", "--json", page.to_str().unwrap()]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["duplicates"],
+        1
+    );
+    let bad = env.dir.path().join("bad.json");
+    std::fs::write(&bad, "[{\"log_id\": \"1\"").unwrap();
+    let out = run(
+        &env,
+        &["import", page.to_str().unwrap(), bad.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn prune_needs_confirmation_and_keeps_the_chain_verifiable() {
+    let env = Env::new();
+    let tenant = tenant_with(events(900, 47));
+    assert_ok(&sync(&tenant, &env.db));
+    let out = run(&env, &["prune", "--before", "2026-11-19"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--yes"));
+    let dry = run(&env, &["prune", "--before", "2026-11-19", "--dry-run"]);
+    assert_ok(&dry);
+    assert_eq!(
+        query_one::<i64>(&env.db, "SELECT count(*) FROM events"),
+        900
+    );
+    let out = run(
+        &env,
+        &["prune", "--before", "2026-11-19", "--yes", "--vacuum"],
+    );
+    assert_ok(&out);
+    let left: i64 = query_one(&env.db, "SELECT count(*) FROM events");
+    assert!(left < 900 && left > 200, "{left}");
+    let newer_kept: i64 = query_one(
+        &env.db,
+        "SELECT count(*) FROM events WHERE date >= '2026-11-19'",
+    );
+    let newer_all = tenant.with(|st| {
+        st.events()
+            .iter()
+            .filter(|e| {
+                e.raw.contains("\"date\":\"2026-11-19") || e.raw.contains("\"date\":\"2026-11-2")
+            })
+            .count()
+    });
+    assert_eq!(
+        newer_kept as usize, newer_all,
+        "nothing at or after the cut-off is deleted"
+    );
+    assert_ok(&run(&env, &["verify"]));
+    // A later sync still extends a verifiable chain.
+    tenant.with(|st| st.push_events(events_ending(100, 48, "2026-11-21T00:00:00Z")));
+    assert_ok(&sync(&tenant, &env.db));
+    assert_ok(&run(&env, &["verify"]));
+}
+
+#[test]
+fn json_log_format_gives_machine_readable_errors() {
+    let env = Env::new();
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["--log-format", "json", "sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let line: serde_json::Value = serde_json::from_str(stderr(&out).trim()).unwrap();
+    assert_eq!(line["level"], "error");
+    assert!(line["message"].as_str().unwrap().contains("AUTH0_BASE_URL"));
+}
