@@ -1,12 +1,13 @@
 //! `auth0-archive demo`: the whole flow with no Auth0 account. A simulated
 //! tenant on 127.0.0.1 holds a few days of realistic events with planted
-//! attacks; the real sync archives them and `status` shows the result.
+//! attacks; the real sync archives them, `status` shows the result and saved
+//! reports find the attacks.
 
 use std::path::Path;
 
 use chrono::{DurationRound, TimeDelta, Utc};
 
-use crate::cli::DemoArgs;
+use crate::cli::{DemoArgs, Engine, Format, QueryCommand, RunArgs};
 use crate::config::{
     Auth, HttpPolicy, OutputMode, SyncConfig, SyncPlan, default_audience, parse_base_url,
 };
@@ -14,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::simulator::generator::{Spec, generate};
 use crate::simulator::{FakeTenant, TenantState};
-use crate::{status, sync};
+use crate::{query, status, sync};
 
 pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
     // Anchored to the hour, so running the demo twice shows an incremental
@@ -64,5 +65,33 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             retention_days: None,
         },
     )?;
+    let last_day = format!("since={}", (end - TimeDelta::days(1)).format("%Y-%m-%d"));
+    for (report, params) in [
+        ("brute-force", vec![]),
+        ("impossible-travel", vec![]),
+        ("event-summary", vec![last_day]),
+    ] {
+        println!();
+        let shown: Vec<String> = params.iter().map(|p| format!(" --param {p}")).collect();
+        eprintln!(
+            "demo: $ auth0-archive --db {} query run {report}{}",
+            db.display(),
+            shown.concat()
+        );
+        query::run(
+            db,
+            QueryCommand::Run(RunArgs {
+                name: report.to_string(),
+                params,
+                format: Some(Format::Table),
+                engine: Engine::Sqlite,
+            }),
+        )?;
+    }
+    eprintln!(
+        "\ndemo: next: `auth0-archive --db {} query list`, `query run credential-stuffing`, \
+         `query sql \"SELECT type, count(*) FROM events GROUP BY 1\"`",
+        db.display()
+    );
     Ok(())
 }

@@ -286,3 +286,35 @@ fn json_log_format_gives_machine_readable_errors() {
     assert_eq!(line["level"], "error");
     assert!(line["message"].as_str().unwrap().contains("AUTH0_BASE_URL"));
 }
+
+#[test]
+fn demo_runs_offline_and_finds_the_planted_attacks() {
+    let env = Env::new();
+    let out = bin()
+        .current_dir(env.dir.path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let text = stdout(&out);
+    assert!(
+        env.dir.path().join("auth0-demo.db").exists(),
+        "demo writes ./auth0-demo.db"
+    );
+    assert!(text.contains("events:"), "status is printed: {text}");
+    assert!(text.contains("203.0.113.66"), "brute force found: {text}");
+    // Running it again syncs incrementally into the same file.
+    let again = bin()
+        .current_dir(env.dir.path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert_ok(&again);
+    assert_eq!(
+        query_one::<i64>(
+            &env.dir.path().join("auth0-demo.db"),
+            "SELECT count(*) - count(DISTINCT log_id) FROM events"
+        ),
+        0
+    );
+}
