@@ -120,7 +120,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -8000;",
     )?;
     Ok(())
 }

@@ -92,20 +92,36 @@ pub fn commit_page(
     with: PageCommit<'_>,
     counters: &RunCounters,
 ) -> Result<PageOutcome> {
+    let tx = conn.transaction()?;
+    let outcome = write_page(&tx, tenant, run_id, page, with, counters)?;
+    tx.commit()?;
+    Ok(outcome)
+}
+
+/// Writes one page with what travels with it inside the caller's
+/// transaction. Several pages may share a transaction (group commit): each
+/// still carries its own checkpoint, so whatever commits is consistent.
+pub fn write_page(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    run_id: i64,
+    page: &Page,
+    with: PageCommit<'_>,
+    counters: &RunCounters,
+) -> Result<PageOutcome> {
     let PageCommit {
         checkpoint: next_checkpoint,
         gap,
         plan,
         slice,
     } = with;
-    let tx = conn.transaction()?;
-    let mut outcome = insert_rows(&tx, tenant, page)?;
+    let mut outcome = insert_rows(tx, tenant, page)?;
     let now = now_text();
     if let Some(plan) = plan {
-        slices::plan(&tx, tenant, plan)?;
+        slices::plan(tx, tenant, plan)?;
     }
     if let Some(progress) = slice {
-        slices::advance(&tx, tenant, progress, &now)?;
+        slices::advance(tx, tenant, progress, &now)?;
     }
     if let Some(cp) = next_checkpoint {
         tx.prepare_cached(UPSERT_CHECKPOINT)?
@@ -127,8 +143,7 @@ pub fn commit_page(
         )?;
     }
     outcome.rejected = page.rejects.len() as u64;
-    super::runs::add_page(&tx, run_id, &outcome, page, next_checkpoint, counters)?;
-    tx.commit()?;
+    super::runs::add_page(tx, run_id, &outcome, page, next_checkpoint, counters)?;
     Ok(outcome)
 }
 
