@@ -21,21 +21,66 @@ use super::params::ParamType;
 /// Every saved report, as (file name, text). Adding a file to `queries/`
 /// without listing it here fails the `every_query_file_is_embedded` test.
 const FILES: &[(&str, &str)] = &[
-    ("admin-actions.sql", include_str!("../../queries/admin-actions.sql")),
-    ("breached-passwords.sql", include_str!("../../queries/breached-passwords.sql")),
-    ("brute-force.sql", include_str!("../../queries/brute-force.sql")),
-    ("credential-stuffing.sql", include_str!("../../queries/credential-stuffing.sql")),
-    ("cross-origin-auth.sql", include_str!("../../queries/cross-origin-auth.sql")),
-    ("event-summary.sql", include_str!("../../queries/event-summary.sql")),
-    ("impossible-travel.sql", include_str!("../../queries/impossible-travel.sql")),
-    ("mfa-push-bombing.sql", include_str!("../../queries/mfa-push-bombing.sql")),
-    ("new-country-for-user.sql", include_str!("../../queries/new-country-for-user.sql")),
-    ("rate-limit-events.sql", include_str!("../../queries/rate-limit-events.sql")),
-    ("refresh-token-reuse.sql", include_str!("../../queries/refresh-token-reuse.sql")),
-    ("shared-mfa-phone.sql", include_str!("../../queries/shared-mfa-phone.sql")),
-    ("signup-surge.sql", include_str!("../../queries/signup-surge.sql")),
-    ("unknown-event-types.sql", include_str!("../../queries/unknown-event-types.sql")),
-    ("user-timeline.sql", include_str!("../../queries/user-timeline.sql")),
+    (
+        "admin-actions.sql",
+        include_str!("../../queries/admin-actions.sql"),
+    ),
+    (
+        "breached-passwords.sql",
+        include_str!("../../queries/breached-passwords.sql"),
+    ),
+    (
+        "brute-force.sql",
+        include_str!("../../queries/brute-force.sql"),
+    ),
+    (
+        "credential-stuffing.sql",
+        include_str!("../../queries/credential-stuffing.sql"),
+    ),
+    (
+        "cross-origin-auth.sql",
+        include_str!("../../queries/cross-origin-auth.sql"),
+    ),
+    (
+        "event-summary.sql",
+        include_str!("../../queries/event-summary.sql"),
+    ),
+    (
+        "impossible-travel.sql",
+        include_str!("../../queries/impossible-travel.sql"),
+    ),
+    (
+        "mfa-push-bombing.sql",
+        include_str!("../../queries/mfa-push-bombing.sql"),
+    ),
+    (
+        "new-country-for-user.sql",
+        include_str!("../../queries/new-country-for-user.sql"),
+    ),
+    (
+        "rate-limit-events.sql",
+        include_str!("../../queries/rate-limit-events.sql"),
+    ),
+    (
+        "refresh-token-reuse.sql",
+        include_str!("../../queries/refresh-token-reuse.sql"),
+    ),
+    (
+        "shared-mfa-phone.sql",
+        include_str!("../../queries/shared-mfa-phone.sql"),
+    ),
+    (
+        "signup-surge.sql",
+        include_str!("../../queries/signup-surge.sql"),
+    ),
+    (
+        "unknown-event-types.sql",
+        include_str!("../../queries/unknown-event-types.sql"),
+    ),
+    (
+        "user-timeline.sql",
+        include_str!("../../queries/user-timeline.sql"),
+    ),
 ];
 
 /// One declared report parameter.
@@ -62,7 +107,9 @@ pub struct Report {
 pub fn reports() -> Result<Vec<Report>> {
     let mut all = FILES
         .iter()
-        .map(|(file, text)| parse(text).map_err(|e| Error::runtime(format!("saved report {file}: {e}"))))
+        .map(|&(file, text)| {
+            parse(text).map_err(|e| Error::runtime(format!("saved report {file}: {e}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     all.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(all)
@@ -99,7 +146,9 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
             params.push(parse_param(v)?);
         }
     }
-    let name = name.filter(|n| !n.is_empty()).ok_or("header has no `-- name:` line")?;
+    let name = name
+        .filter(|n| !n.is_empty())
+        .ok_or("header has no `-- name:` line")?;
     let description = description.ok_or("header has no `-- description:` line")?;
     Ok(Report {
         name,
@@ -112,12 +161,16 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
 fn parse_param(line: &str) -> Result<ParamSpec, String> {
     let fields: Vec<&str> = line.splitn(4, '|').map(str::trim).collect();
     let [name, kind, default, help] = fields[..] else {
-        return Err(format!("parameter line `{line}` is not `name | type | default | help`"));
+        return Err(format!(
+            "parameter line `{line}` is not `name | type | default | help`"
+        ));
     };
-    let kind = ParamType::parse(kind).ok_or_else(|| format!("parameter {name} has unknown type {kind}"))?;
+    let kind = ParamType::parse(kind)
+        .ok_or_else(|| format!("parameter {name} has unknown type {kind}"))?;
     let default = (!default.is_empty()).then(|| default.to_string());
     if let Some(d) = &default {
-        kind.check(d).map_err(|e| format!("default of parameter {name}: {e}"))?;
+        kind.check(d)
+            .map_err(|e| format!("default of parameter {name}: {e}"))?;
     }
     Ok(ParamSpec {
         name: name.to_string(),

@@ -95,7 +95,10 @@ pub fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl<W: Write> Csv<W> {
-    fn line<'b>(&mut self, fields: impl Iterator<Item = std::borrow::Cow<'b, str>>) -> io::Result<()> {
+    fn line<'b>(
+        &mut self,
+        fields: impl Iterator<Item = std::borrow::Cow<'b, str>>,
+    ) -> io::Result<()> {
         let mut first = true;
         for f in fields {
             if !first {
@@ -141,7 +144,8 @@ impl<W: Write> Sink for Json<W> {
             obj.insert(name.clone(), v.to_json());
         }
         if !self.lines {
-            self.out.write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
+            self.out
+                .write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
         }
         serde_json::to_writer(&mut self.out, &obj)?;
         if self.lines {
@@ -152,7 +156,8 @@ impl<W: Write> Sink for Json<W> {
     }
     fn finish(&mut self) -> io::Result<()> {
         if !self.lines {
-            self.out.write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
+            self.out
+                .write_all(if self.rows == 0 { b"]\n" } else { b"\n]\n" })?;
         }
         self.out.flush()
     }
@@ -263,7 +268,10 @@ mod tests {
     fn csv_quotes_only_what_rfc4180_requires() {
         let out = render(
             Format::Csv,
-            &[vec![Value::Text("x,\"y\"\nz".into()), Value::Null], vec![Value::Int(3), Value::Real(1.5)]],
+            &[
+                vec![Value::Text("x,\"y\"\nz".into()), Value::Null],
+                vec![Value::Int(3), Value::Real(1.5)],
+            ],
         );
         assert_eq!(out, "a,b\r\n\"x,\"\"y\"\"\nz\",\r\n3,1.5\r\n");
     }

@@ -77,13 +77,25 @@ impl ParamType {
 /// `until=2026-10-05` includes all of 5 October.
 pub fn parse_time(v: &str, end_of_day: bool) -> Result<i64, String> {
     if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        let d = if end_of_day { d.succ_opt().unwrap_or(d) } else { d };
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_millis());
+        let d = if end_of_day {
+            d.succ_opt().unwrap_or(d)
+        } else {
+            d
+        };
+        return Ok(d
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp_millis());
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc).timestamp_millis());
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(v, fmt) {
             return Ok(t.and_utc().timestamp_millis());
         }
@@ -143,7 +155,9 @@ pub fn bind(report: &Report, args: &[String]) -> Result<(String, Vec<Bound>)> {
                     ))
                 })?
             }
-            _ if spec.kind == ParamType::Time => Bound::Int(if upper { i64::MAX } else { i64::MIN }),
+            _ if spec.kind == ParamType::Time => {
+                Bound::Int(if upper { i64::MAX } else { i64::MIN })
+            }
             _ => {
                 return Err(Error::usage(format!(
                     "report {} needs --param {}=<{}> ({}); {}",
@@ -166,7 +180,12 @@ pub fn bind(report: &Report, args: &[String]) -> Result<(String, Vec<Bound>)> {
                 .iter()
                 .find(|(k, _)| k == n)
                 .map(|(_, v)| v.clone())
-                .ok_or_else(|| Error::runtime(format!("report {} uses undeclared parameter :{n}", report.name)))
+                .ok_or_else(|| {
+                    Error::runtime(format!(
+                        "report {} uses undeclared parameter :{n}",
+                        report.name
+                    ))
+                })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((sql, ordered))
@@ -228,7 +247,10 @@ pub fn placeholders(sql: &str) -> (String, Vec<String>) {
                 i += 2;
             }
             b':' if b.get(i + 1) == Some(&b':') => i += 2,
-            b':' if b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
+            b':' if b
+                .get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') =>
+            {
                 let start = i + 1;
                 let mut end = start;
                 while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_') {
