@@ -55,7 +55,7 @@ fn main() {
             latency_ms: flag("--latency-ms")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(0),
-            reference: true,
+            reference: !args.iter().any(|a| a == "--no-reference"),
         }]
     } else {
         vec![

@@ -437,3 +437,50 @@ fn status_and_queries_work_while_a_sync_writes() {
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
     assert_exact(&env.db, &tenant);
 }
+
+/// Soak: many more kill points and a harsher fault mix over a bigger
+/// backlog. Run with `cargo test --release -- --ignored`.
+#[test]
+#[ignore]
+fn soak_sigkill_and_faults_over_a_large_backlog() {
+    let env = Env::new();
+    let tenant = tenant_with(events(150_000, 61));
+    tenant.with(|st| {
+        st.latency = Duration::from_millis(5);
+        st.fault_rate = 0.05;
+        st.fault_kinds = vec![
+            Fault::ServerError,
+            Fault::DropMidBody,
+            Fault::TruncatedBody,
+            Fault::RateLimited,
+        ];
+    });
+    let mut kills = 0;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    loop {
+        let mut child = sync_cmd(&tenant, &env.db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if kills < 100 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            std::thread::sleep(Duration::from_millis(10 + seed % 400));
+            if child.try_wait().unwrap().is_none() {
+                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+                child.wait().unwrap();
+                kills += 1;
+                if env.db.exists() {
+                    integrity_ok(&env.db);
+                }
+                continue;
+            }
+        }
+        assert!(child.wait().unwrap().success());
+        break;
+    }
+    assert_exact(&env.db, &tenant);
+    eprintln!("soak kill points: {kills}");
+}

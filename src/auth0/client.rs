@@ -314,7 +314,9 @@ impl Auth0Client {
             let slot = self.pacer().reserve();
             tokio::time::sleep_until(slot.into()).await;
             self.inner.requests.fetch_add(1, Ordering::Relaxed);
-            let problem = match build().send().await {
+            let sent = build().send().await;
+            self.pacer().finished();
+            let problem = match sent {
                 Err(e) => describe_transport(&e),
                 Ok(resp) => {
                     let status = resp.status();

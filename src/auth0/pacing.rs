@@ -4,6 +4,7 @@
 //! allowance over the time to the reset instead of bursting into 429s, and
 //! after a 429 waits for `Retry-After` or the reset time, plus jitter.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::header::HeaderMap;
@@ -49,15 +50,28 @@ impl RateLimit {
 #[derive(Debug)]
 pub struct Pacer {
     next_slot: Instant,
-    /// Spacing between requests learnt from the last headers.
+    /// Spacing between requests.
     gap: Duration,
+    /// Recent (time, remaining) readings, to estimate the refill rate.
+    readings: VecDeque<(Instant, u64)>,
+    /// Requests sent whose answers have not arrived: tokens already spent
+    /// that the last `remaining` does not show yet.
+    in_flight: u64,
 }
+
+/// Readings kept for the refill-rate estimate.
+const READINGS: usize = 24;
+/// Pace a little under the estimated refill rate: its readings are
+/// whole tokens, so it is off by a few percent either way.
+const RATE_MARGIN: f64 = 1.06;
 
 impl Default for Pacer {
     fn default() -> Self {
         Pacer {
             next_slot: Instant::now(),
             gap: Duration::ZERO,
+            readings: VecDeque::with_capacity(READINGS),
+            in_flight: 0,
         }
     }
 }
@@ -67,21 +81,66 @@ impl Pacer {
     pub fn reserve(&mut self) -> Instant {
         let slot = self.next_slot.max(Instant::now());
         self.next_slot = slot + self.gap;
+        self.in_flight += 1;
         slot
     }
 
-    /// Learns from a non-429 answer: spread what is left of the bucket
-    /// evenly until it refills; with nothing left, wait for the refill.
+    /// An answer (or a failure) arrived for a reserved request.
+    pub fn finished(&mut self) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+
+    /// Learns from a non-429 answer. While the bucket holds more than a
+    /// few tokens, requests go as fast as they come; near empty, they are
+    /// spaced at the bucket's refill rate, estimated from how `remaining`
+    /// moved across recent answers (each answer spent one token). Without
+    /// an estimate yet, what is left is spread until the reset time.
     pub fn observe(&mut self, rl: &RateLimit) {
         let (Some(remaining), Some(reset_in)) = (rl.remaining, rl.reset_in) else {
             return;
         };
-        // Reset times have one-second resolution; never trust "refilled now".
-        let window = reset_in.max(Duration::from_millis(100));
-        if remaining == 0 {
-            self.next_slot = self.next_slot.max(Instant::now() + window + jitter(50));
+        let now = Instant::now();
+        if self.readings.len() == READINGS {
+            self.readings.pop_front();
         }
-        self.gap = window / (remaining as u32 + 1);
+        self.readings.push_back((now, remaining));
+        let headroom = rl.limit.map_or(2, |l| (l / 4).max(2)) + self.in_flight;
+        match self.refill_rate() {
+            Some(rate) => {
+                let spacing = Duration::from_secs_f64(RATE_MARGIN / rate);
+                self.gap = if remaining > headroom {
+                    Duration::ZERO
+                } else {
+                    spacing
+                };
+                if remaining == 0 {
+                    self.next_slot = self.next_slot.max(now + spacing);
+                }
+            }
+            None => {
+                // Reset times have one-second resolution; never trust
+                // "refilled now".
+                let window = reset_in.max(Duration::from_millis(100));
+                if remaining == 0 {
+                    self.next_slot = self.next_slot.max(now + window + jitter(50));
+                }
+                self.gap = window / (remaining as u32 + 1);
+            }
+        }
+    }
+
+    /// Tokens per second the bucket refills at, from the readings: between
+    /// the first and the last, `n` answers spent `n` tokens and `remaining`
+    /// moved by `last - first`, so `n + last - first` tokens were refilled.
+    fn refill_rate(&self) -> Option<f64> {
+        let (&(t0, r0), &(t1, r1)) = (self.readings.front()?, self.readings.back()?);
+        let n = self.readings.len() as f64 - 1.0;
+        let dt = t1.duration_since(t0).as_secs_f64();
+        if n < 6.0 || dt < 0.3 {
+            return None;
+        }
+        let refilled = n + r1 as f64 - r0 as f64;
+        (refilled > 0.0).then(|| refilled / dt)
     }
 
     /// Learns from a 429: nothing may leave before the server said so.
