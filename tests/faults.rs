@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use auth0_archive::simulator::generator::log_id_for;
-use auth0_archive::simulator::{Fault, RateLimit, StoredEvent};
+use auth0_archive::simulator::{FakeTenant, Fault, RateLimit, StoredEvent};
 use common::*;
 
 fn integrity_ok(db: &std::path::Path) {
@@ -37,49 +37,63 @@ fn assert_secret_not_stored(db: &std::path::Path, secrets: &[&str]) {
     }
 }
 
+/// Starts syncs and SIGKILLs them after pseudo-random delays until `kills`
+/// kill points have landed mid-sync, checking the database after each, then
+/// lets one sync finish. With `top_up`, a sync that finished before its kill
+/// point gets a new backlog so later kill points still land mid-sync.
+/// Returns (kills, runs).
+fn sync_through_kills(
+    tenant: &FakeTenant,
+    db: &std::path::Path,
+    kills: u32,
+    max_delay_ms: u64,
+    top_up: bool,
+) -> (u32, u32) {
+    let (mut killed, mut runs, mut top_ups) = (0, 0, 0u64);
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    loop {
+        runs += 1;
+        assert!(runs < 400, "sync never completed");
+        let mut child = sync_cmd(tenant, db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        if killed < kills {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            std::thread::sleep(Duration::from_millis(20 + seed % max_delay_ms));
+            if child.try_wait().unwrap().is_none() {
+                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+                child.wait().unwrap();
+                killed += 1;
+                if db.exists() {
+                    integrity_ok(db);
+                }
+                continue;
+            }
+            assert!(child.wait().unwrap().success());
+            if top_up {
+                top_ups += 1;
+                let end = format!("2026-11-2{}T00:00:00Z", 1 + top_ups.min(8));
+                tenant.with(|st| st.push_events(events_ending(10_000, 100 + top_ups, &end)));
+                continue;
+            }
+            return (killed, runs);
+        }
+        let status = child.wait().unwrap();
+        assert!(status.success(), "final sync failed: {status:?}");
+        return (killed, runs);
+    }
+}
+
 #[test]
 fn sigkill_at_many_moments_never_loses_or_duplicates_an_event() {
     let env = Env::new();
     let tenant = tenant_with(events(30_000, 21));
     tenant.with(|st| st.latency = Duration::from_millis(15));
-    let mut kills = 0;
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut runs = 0;
-    let mut top_ups = 0;
-    loop {
-        runs += 1;
-        assert!(runs < 300, "sync never completed");
-        let mut child = sync_cmd(&tenant, &env.db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        if kills < 24 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            std::thread::sleep(Duration::from_millis(20 + seed % 230));
-            if child.try_wait().unwrap().is_none() {
-                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-                child.wait().unwrap();
-                kills += 1;
-                if env.db.exists() {
-                    integrity_ok(&env.db);
-                }
-                continue;
-            }
-            // The sync finished before this kill point: give the tenant a
-            // new backlog so the remaining kill points land mid-sync too.
-            assert!(child.wait().unwrap().success());
-            top_ups += 1;
-            let end = format!("2026-11-2{}T00:00:00Z", 1 + top_ups.min(8));
-            tenant.with(|st| st.push_events(events_ending(10_000, 100 + top_ups, &end)));
-            continue;
-        }
-        let status = child.wait().unwrap();
-        assert!(status.success(), "final sync failed: {status:?}");
-        break;
-    }
+    let (kills, runs) = sync_through_kills(&tenant, &env.db, 24, 230, true);
     assert!(kills >= 20, "only {kills} kill points");
     integrity_ok(&env.db);
     assert_exact(&env.db, &tenant);
@@ -88,7 +102,7 @@ fn sigkill_at_many_moments_never_loses_or_duplicates_an_event() {
         "SELECT count(*) - count(DISTINCT log_id) FROM events",
     );
     assert_eq!(dup, 0);
-    eprintln!("kill points: {kills}, runs: {runs}, backlog top-ups: {top_ups}");
+    eprintln!("kill points: {kills}, runs: {runs}");
 }
 
 #[test]
@@ -455,32 +469,7 @@ fn soak_sigkill_and_faults_over_a_large_backlog() {
             Fault::RateLimited,
         ];
     });
-    let mut kills = 0;
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    loop {
-        let mut child = sync_cmd(&tenant, &env.db)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        if kills < 100 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            std::thread::sleep(Duration::from_millis(10 + seed % 400));
-            if child.try_wait().unwrap().is_none() {
-                unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-                child.wait().unwrap();
-                kills += 1;
-                if env.db.exists() {
-                    integrity_ok(&env.db);
-                }
-                continue;
-            }
-        }
-        assert!(child.wait().unwrap().success());
-        break;
-    }
+    let (kills, runs) = sync_through_kills(&tenant, &env.db, 100, 400, true);
     assert_exact(&env.db, &tenant);
-    eprintln!("soak kill points: {kills}");
+    eprintln!("soak kill points: {kills}, runs: {runs}");
 }

@@ -73,15 +73,19 @@ fn two_tenants_share_one_database_with_their_own_checkpoints() {
     )
     .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["sync", "--quiet", "--config"])
-        .arg(&config)
-        .env("PROD_SECRET", CLIENT_SECRET)
-        .env("STAGING_SECRET", "b-secret-value")
-        .output()
-        .unwrap();
+    let sync_config = |extra: &[&str]| {
+        bin()
+            .arg("--db")
+            .arg(&env.db)
+            .args(["sync", "--quiet", "--config"])
+            .arg(&config)
+            .args(extra)
+            .env("PROD_SECRET", CLIENT_SECRET)
+            .env("STAGING_SECRET", "b-secret-value")
+            .output()
+            .unwrap()
+    };
+    let out = sync_config(&[]);
     assert_ok(&out);
     assert_no_secret(&out, &[CLIENT_SECRET, "b-secret-value"]);
     let per_tenant: String = query_one(
@@ -96,38 +100,21 @@ fn two_tenants_share_one_database_with_their_own_checkpoints() {
 
     // One tenant at a time; the other is not contacted.
     let before = a.stats().requests;
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["sync", "--quiet", "--tenant", "staging", "--config"])
-        .arg(&config)
-        .env("PROD_SECRET", CLIENT_SECRET)
-        .env("STAGING_SECRET", "b-secret-value")
-        .output()
-        .unwrap();
-    assert_ok(&out);
+    assert_ok(&sync_config(&["--tenant", "staging"]));
     assert_eq!(a.stats().requests, before);
 
     // A file others can write is refused, as is a literal secret.
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["sync", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = sync_config(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("chmod"));
-    std::fs::write(&config, format!("[[tenant]]\nname = \"x\"\nbase_url = \"{}\"\nclient_id = \"c\"\nclient_secret = \"literal-s3cret\"\n", a.base_url())).unwrap();
+    std::fs::write(
+        &config,
+        format!("[[tenant]]\nname = \"x\"\nbase_url = \"{}\"\nclient_id = \"c\"\nclient_secret = \"literal-s3cret\"\n", a.base_url()),
+    )
+    .unwrap();
     std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["sync", "--config"])
-        .arg(&config)
-        .output()
-        .unwrap();
+    let out = sync_config(&[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("allow_secrets_in_file"));
     assert_no_secret(&out, &["literal-s3cret"]);

@@ -230,61 +230,66 @@ fn an_expired_token_is_renewed_mid_sync() {
 #[test]
 fn missing_or_contradictory_settings_exit_2_naming_what_is_missing() {
     let env = Env::new();
-    let out = bin().arg("--db").arg(&env.db).arg("sync").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("AUTH0_BASE_URL"));
-
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .arg("sync")
-        .env("AUTH0_BASE_URL", "acme.us.auth0.com")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("AUTH0_CLIENT_ID") && stderr(&out).contains("AUTH0_ACCESS_TOKEN")
-    );
-
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .arg("sync")
-        .env("AUTH0_BASE_URL", "acme.us.auth0.com")
-        .env("AUTH0_CLIENT_ID", "abc")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("AUTH0_CLIENT_SECRET"),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .arg("sync")
-        .env("AUTH0_BASE_URL", "acme.us.auth0.com")
-        .env("AUTH0_CLIENT_ID", "abc")
-        .env("AUTH0_CLIENT_SECRET", "s3cr3t-value")
-        .env("AUTH0_ACCESS_TOKEN", "tok-value")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("--auth-type"));
-    assert_no_secret(&out, &["s3cr3t-value", "tok-value"]);
-
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .arg("sync")
-        .env("AUTH0_BASE_URL", "http://acme.us.auth0.com")
-        .env("AUTH0_ACCESS_TOKEN", "tok-value")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("loopback"));
+    // (settings, words the one-line error must contain)
+    let cases: &[(&[(&str, &str)], &[&str])] = &[
+        (&[], &["AUTH0_BASE_URL"]),
+        (
+            &[("AUTH0_BASE_URL", "acme.us.auth0.com")],
+            &["AUTH0_CLIENT_ID", "AUTH0_ACCESS_TOKEN"],
+        ),
+        (
+            &[
+                ("AUTH0_BASE_URL", "acme.us.auth0.com"),
+                ("AUTH0_CLIENT_ID", "abc"),
+            ],
+            &["AUTH0_CLIENT_SECRET"],
+        ),
+        (
+            &[
+                ("AUTH0_BASE_URL", "acme.us.auth0.com"),
+                ("AUTH0_CLIENT_ID", "abc"),
+                ("AUTH0_CLIENT_SECRET", "s3cr3t-value"),
+                ("AUTH0_ACCESS_TOKEN", "tok-value"),
+            ],
+            &["--auth-type"],
+        ),
+        (
+            &[
+                ("AUTH0_BASE_URL", "http://acme.us.auth0.com"),
+                ("AUTH0_ACCESS_TOKEN", "tok-value"),
+            ],
+            &["loopback"],
+        ),
+        (
+            &[
+                ("AUTH0_BASE_URL", "acme.us.auth0.com"),
+                ("AUTH0_ACCESS_TOKEN", "tok-value"),
+            ],
+            &["--max-events"],
+        ),
+    ];
+    for (i, (settings, words)) in cases.iter().enumerate() {
+        let mut cmd = bin();
+        cmd.arg("--db")
+            .arg(&env.db)
+            .arg("sync")
+            .envs(settings.iter().copied());
+        if i == cases.len() - 1 {
+            cmd.args(["--max-events", "0"]);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{settings:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).trim().lines().count(),
+            1,
+            "one line: {}",
+            stderr(&out)
+        );
+        for w in *words {
+            assert!(stderr(&out).contains(w), "{settings:?}: {}", stderr(&out));
+        }
+        assert_no_secret(&out, &["s3cr3t-value", "tok-value"]);
+    }
     assert!(
         !env.db.exists(),
         "a usage error must not create the archive"
