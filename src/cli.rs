@@ -33,7 +33,7 @@ pub enum Command {
     /// Run saved reports or read-only SQL, export Parquet
     #[command(subcommand)]
     Query(QueryCommand),
-    /// The whole flow with no Auth0 account: a simulated tenant, a sync, a report
+    /// The whole flow with no Auth0 account: a simulated tenant, a sync, status and reports
     Demo(DemoArgs),
     /// Recompute the integrity chain; report the first altered, inserted or deleted event
     Verify(VerifyArgs),
@@ -132,7 +132,7 @@ pub struct SyncArgs {
     #[arg(long)]
     pub quiet: bool,
 
-    /// Attempts per request before giving up on a network or server error
+    /// Retries per request (after the first attempt) before giving up on a network or server error
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub max_retries: u32,
 
