@@ -2,6 +2,7 @@
 -- description: Logins, sign-ups and password resets attempted with a password known to be breached (pwd_leak, signup_pwd_leak, reset_pwd_leak).
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     date,
     type,
@@ -13,5 +14,5 @@ SELECT
     client_name
 FROM events
 WHERE type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak')
-  AND ts >= :since AND ts < :until
+  AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 ORDER BY ts, log_id

@@ -3,6 +3,7 @@
 -- param: threshold | integer | 10 | fewest failed logins from one IP to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     ip,
     count(*) AS failures,
@@ -12,7 +13,7 @@ SELECT
 FROM events
 WHERE type IN ('f', 'fp', 'fu')
   AND ip IS NOT NULL
-  AND ts >= :since AND ts < :until
+  AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 GROUP BY ip
 HAVING count(*) >= :threshold
 ORDER BY failures DESC, ip

@@ -3,6 +3,7 @@
 -- param: min_users | integer | 10 | fewest distinct users one IP must fail against
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     ip,
     count(DISTINCT coalesce(user_id, user_name)) AS distinct_users,
@@ -12,7 +13,7 @@ SELECT
 FROM events
 WHERE type IN ('f', 'fp', 'fu', 'fcoa')
   AND ip IS NOT NULL
-  AND ts >= :since AND ts < :until
+  AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 GROUP BY ip
 HAVING count(DISTINCT coalesce(user_id, user_name)) >= :min_users
 ORDER BY distinct_users DESC, failures DESC, ip

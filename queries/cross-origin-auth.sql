@@ -3,6 +3,7 @@
 -- param: min_failures | integer | 5 | fewest fcoa failures from one IP to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     ip,
     sum(CASE WHEN type = 'fcoa' THEN 1 ELSE 0 END) AS failures,
@@ -13,7 +14,7 @@ SELECT
 FROM events
 WHERE type IN ('fcoa', 'scoa')
   AND ip IS NOT NULL
-  AND ts >= :since AND ts < :until
+  AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 GROUP BY ip
 HAVING sum(CASE WHEN type = 'fcoa' THEN 1 ELSE 0 END) >= :min_failures
 ORDER BY failures DESC, ip

@@ -4,6 +4,7 @@
 -- param: gap_seconds | integer | 60 | pushes closer together than this belong to the same burst
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 WITH pushes AS (
     SELECT
         user_id, user_name, date, ts, log_id, ip,
@@ -11,7 +12,7 @@ WITH pushes AS (
     FROM events
     WHERE type = 'gd_send_pn'
       AND user_id IS NOT NULL
-      AND ts >= :since AND ts < :until
+      AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 ),
 bursts AS (
     SELECT

@@ -2,6 +2,7 @@
 -- description: Rate limits and attack-protection blocks Auth0 applied (api_limit, limit_*, MFA code rate limits), per type, IP and user.
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     e.type,
     t.description AS name,
@@ -14,6 +15,6 @@ FROM events e
 LEFT JOIN event_types t ON t.code = e.type
 WHERE e.type IN ('api_limit', 'limit_wc', 'limit_mu', 'limit_sul', 'limit_ui', 'limit_delegation',
                  'limit_signup_otp', 'gd_otp_rate_limit_exceed', 'gd_recovery_rate_limit_exceed')
-  AND e.ts >= :since AND e.ts < :until
+  AND e.ts >= :since AND e.ts < :until AND (:tenant = '*' OR e.tenant = :tenant)
 GROUP BY e.type, t.description, e.ip, e.user_id
 ORDER BY events DESC, e.type, e.ip, e.user_id

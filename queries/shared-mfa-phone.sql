@@ -3,6 +3,7 @@
 -- param: min_users | integer | 2 | fewest distinct users sharing one phone number
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 WITH enrollments AS (
     SELECT
         user_id, date, ts,
@@ -14,7 +15,7 @@ WITH enrollments AS (
     FROM events
     WHERE type = 'gd_enrollment_complete'
       AND details IS NOT NULL AND json_valid(details)
-      AND ts >= :since AND ts < :until
+      AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 )
 SELECT
     phone,

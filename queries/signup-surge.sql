@@ -3,6 +3,7 @@
 -- param: threshold | integer | 50 | fewest sign-up events in one hour to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 WITH hours AS (
     SELECT
         ts - ts % 3600000 AS hour_ms,
@@ -13,7 +14,7 @@ WITH hours AS (
         count(DISTINCT ip) AS distinct_ips
     FROM events
     WHERE type IN ('ss', 'fs', 'signup_pwd_leak')
-      AND ts >= :since AND ts < :until
+      AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
     GROUP BY ts - ts % 3600000
 )
 SELECT

@@ -2,6 +2,7 @@
 -- description: Event type codes that are not in the event_types table: new Auth0 features, or a gap in this tool's catalogue.
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     e.type,
     count(*) AS events,
@@ -9,6 +10,6 @@ SELECT
     epoch_iso(max(e.ts)) AS last_seen
 FROM events e
 WHERE NOT EXISTS (SELECT 1 FROM event_types t WHERE t.code = e.type)
-  AND e.ts >= :since AND e.ts < :until
+  AND e.ts >= :since AND e.ts < :until AND (:tenant = '*' OR e.tenant = :tenant)
 GROUP BY e.type
 ORDER BY events DESC, e.type

@@ -3,6 +3,7 @@
 -- param: user | text | | the user_id to follow, e.g. auth0|64f1c2 (required)
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 SELECT
     e.date,
     e.type,
@@ -16,5 +17,5 @@ SELECT
 FROM events e
 LEFT JOIN event_types t ON t.code = e.type
 WHERE e.user_id = :user
-  AND e.ts >= :since AND e.ts < :until
+  AND e.ts >= :since AND e.ts < :until AND (:tenant = '*' OR e.tenant = :tenant)
 ORDER BY e.ts, e.log_id

@@ -98,6 +98,35 @@ fn two_tenants_share_one_database_with_their_own_checkpoints() {
         2
     );
 
+    // Reports take an optional tenant, on both engines.
+    for engine in ["sqlite", "duckdb"] {
+        let rows = |tenant: &str| -> usize {
+            let out = bin()
+                .arg("--db")
+                .arg(&env.db)
+                .args([
+                    "query",
+                    "run",
+                    "admin-actions",
+                    "--format",
+                    "json",
+                    "--engine",
+                    engine,
+                ])
+                .args(["--param", &format!("tenant={tenant}")])
+                .output()
+                .unwrap();
+            assert_ok(&out);
+            serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout)
+                .unwrap()
+                .len()
+        };
+        let (prod, staging, all) = (rows("prod"), rows("staging"), rows("*"));
+        assert!(prod > 0 && staging > 0, "{engine}: {prod} {staging}");
+        assert_eq!(prod + staging, all, "{engine}");
+        assert_eq!(rows("nope"), 0);
+    }
+
     // One tenant at a time; the other is not contacted.
     let before = a.stats().requests;
     assert_ok(&sync_config(&["--tenant", "staging"]));
