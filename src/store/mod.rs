@@ -120,7 +120,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -8000;",
+         PRAGMA cache_size = -8000;
+         PRAGMA wal_autocheckpoint = 10000;",
     )?;
     Ok(())
 }
