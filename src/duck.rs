@@ -595,6 +595,31 @@ pub struct ExportSummary {
     pub days_removed: u64,
 }
 
+/// Writes one day's file: to a hidden temporary file, renamed into place.
+fn write_day(conn: &Connection, dir: &Path, select: &str, day: &str, day_ms: i64) -> Result<()> {
+    let day_dir = dir.join(format!("date={day}"));
+    std::fs::create_dir_all(&day_dir)
+        .map_err(|e| Error::runtime(format!("cannot create {}: {e}", day_dir.display())))?;
+    let tmp = day_dir.join(format!(".{DAY_FILE}.tmp"));
+    let path = day_dir.join(DAY_FILE);
+    let tmp_text = tmp
+        .to_str()
+        .ok_or_else(|| Error::usage(format!("export path {} is not valid UTF-8", dir.display())))?;
+    // Only our own integers and the output path reach this text; the path is
+    // quoted as an SQL string literal.
+    let copy = format!(
+        "COPY (SELECT {select} FROM events WHERE ts >= {lo} AND ts < {hi} ORDER BY ts, log_id) \
+         TO {file} (FORMAT parquet, COMPRESSION zstd)",
+        lo = day_ms,
+        hi = day_ms + DAY_MS,
+        file = sql_string(tmp_text),
+    );
+    conn.execute_batch(&copy)
+        .map_err(|e| duck_err("export failed", e))?;
+    std::fs::rename(&tmp, &path)
+        .map_err(|e| Error::runtime(format!("cannot move {} into place: {e}", path.display())))
+}
+
 /// `query export`: Parquet (zstd) per day, rewriting only days that changed.
 pub fn export(db: &Path, args: &ExportArgs) -> Result<()> {
     let summary = export_to(db, &args.out, args)?;
@@ -713,33 +738,56 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
         summary.days_removed += 1;
     }
 
+    // Each day is one ordered COPY; a single day rarely fills more than one
+    // row group, so DuckDB compresses it on one thread. Days are therefore
+    // written by several connections at once (one per core, at most 4).
     let select = export_select();
-    for day in &to_write {
-        let (day_ms, entry) = &current[day];
-        let day_dir = dir.join(format!("date={day}"));
-        std::fs::create_dir_all(&day_dir)
-            .map_err(|e| Error::runtime(format!("cannot create {}: {e}", day_dir.display())))?;
-        let tmp = day_dir.join(format!(".{DAY_FILE}.tmp"));
-        let path = day_dir.join(DAY_FILE);
-        let tmp_text = tmp.to_str().ok_or_else(|| {
-            Error::usage(format!("export path {} is not valid UTF-8", dir.display()))
-        })?;
-        // Only our own integers and the output path reach this text; the
-        // path is quoted as an SQL string literal.
-        let copy = format!(
-            "COPY (SELECT {select} FROM events WHERE ts >= {lo} AND ts < {hi} ORDER BY ts, log_id) \
-             TO {file} (FORMAT parquet, COMPRESSION zstd)",
-            lo = day_ms,
-            hi = day_ms + DAY_MS,
-            file = sql_string(tmp_text),
-        );
-        duck.execute_batch(&copy).map_err(derr)?;
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            Error::runtime(format!("cannot move {} into place: {e}", path.display()))
-        })?;
-        summary.days_written += 1;
-        summary.rows_written += entry.rows;
-        manifest.days.insert(day.clone(), entry.clone());
+    let jobs: Vec<(&String, i64)> = to_write.iter().map(|d| (d, current[d].0)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 4)
+        .min(jobs.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let conns = (0..workers)
+        .map(|_| duck.try_clone().map_err(derr))
+        .collect::<Result<Vec<_>>>()?;
+    let results: Vec<Result<Vec<String>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = conns
+            .into_iter()
+            .map(|conn| {
+                let (jobs, next, select) = (&jobs, &next, &select);
+                s.spawn(move || -> Result<Vec<String>> {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((day, day_ms)) = jobs.get(i) else {
+                            return Ok(done);
+                        };
+                        if let Err(e) = write_day(&conn, dir, select, day, *day_ms) {
+                            // Stop the other workers too.
+                            next.store(jobs.len(), std::sync::atomic::Ordering::Relaxed);
+                            return Err(e);
+                        }
+                        done.push((*day).clone());
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::runtime("export worker panicked")))
+            })
+            .collect()
+    });
+    for r in results {
+        for day in r? {
+            let entry = &current[&day].1;
+            summary.days_written += 1;
+            summary.rows_written += entry.rows;
+            manifest.days.insert(day, entry.clone());
+        }
     }
 
     manifest.complete = true;
