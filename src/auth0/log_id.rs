@@ -17,7 +17,8 @@ pub fn synthetic(t: DateTime<Utc>) -> String {
 
 /// The start cursor for an empty archive: older than any retention window.
 pub fn oldest_cursor() -> String {
-    synthetic(Utc.with_ymd_and_hms(2000, 1, 1, 0, 0, 0).unwrap())
+    // 2000-01-01T00:00:00Z
+    synthetic(DateTime::from_timestamp(946_684_800, 0).unwrap_or_default())
 }
 
 /// The time embedded in a conforming id, or `None` for ids that do not
