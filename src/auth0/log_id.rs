@@ -3,7 +3,7 @@
 //! it is used only to build start cursors and to read an approximate time;
 //! correctness rests on `log_id` order and de-duplication alone.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 const LEN: usize = 56;
 const PREFIX: &str = "900";
@@ -35,6 +35,7 @@ pub fn embedded_time(id: &str) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn synthetic_ids_round_trip_their_time() {
