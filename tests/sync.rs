@@ -231,7 +231,8 @@ fn an_expired_token_is_renewed_mid_sync() {
 fn missing_or_contradictory_settings_exit_2_naming_what_is_missing() {
     let env = Env::new();
     // (settings, words the one-line error must contain)
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: &[Case] = &[
         (&[], &["AUTH0_BASE_URL"]),
         (
             &[("AUTH0_BASE_URL", "acme.us.auth0.com")],
