@@ -4,34 +4,48 @@
 -- param: min_km | number | 100 | shortest distance worth reporting (ignores geolocation jitter)
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
-WITH logins AS (
+-- Reads only the `events_login_user` index until the final rows: the login
+-- filter below repeats that index's WHERE clause verbatim (CAST(type AS TEXT),
+-- and `ts + 0` so no time index is preferred), users who always logged in from
+-- one place are skipped, and the rows' details are looked up by rowid for the
+-- reported legs only. Ties in time are ordered by the index columns, then rowid.
+WITH movers AS (
+    SELECT user_id
+    FROM events
+    WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+      AND user_id IS NOT NULL
+      AND latitude IS NOT NULL AND longitude IS NOT NULL
+      AND ts + 0 >= :since AND ts + 0 < :until
+    GROUP BY user_id
+    HAVING min(latitude) <> max(latitude) OR min(longitude) <> max(longitude) OR :min_km <= 0
+),
+logins AS (
     SELECT
-        user_id, user_name, date, ts, ip, city_name, country_code, latitude, longitude,
-        lag(date) OVER w AS prev_date,
+        rowid AS rid, ts, latitude, longitude,
+        lag(rowid) OVER w AS prev_rid,
         lag(ts) OVER w AS prev_ts,
-        lag(ip) OVER w AS prev_ip,
-        lag(city_name) OVER w AS prev_city,
-        lag(country_code) OVER w AS prev_country,
         lag(latitude) OVER w AS prev_lat,
         lag(longitude) OVER w AS prev_lon
     FROM events
-    WHERE type IN ('s', 'ssa', 'scoa', 'sens', 'scv')
-      AND user_id IS NOT NULL
+    WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+      AND user_id IN (SELECT user_id FROM movers)
       AND latitude IS NOT NULL AND longitude IS NOT NULL
-      AND ts >= :since AND ts < :until
-    WINDOW w AS (PARTITION BY user_id ORDER BY ts, log_id)
+      AND ts + 0 >= :since AND ts + 0 < :until
+    WINDOW w AS (PARTITION BY user_id ORDER BY ts, latitude, longitude, country_code, type, rowid)
 ),
-legs AS (
+legs AS MATERIALIZED (
+    -- Staying put is never a reportable leg (0 km), unless min_km <= 0.
     SELECT
-        *,
+        rid, prev_rid, ts, prev_ts, latitude, longitude, prev_lat, prev_lon,
         sin(radians(latitude - prev_lat) / 2) AS half_dlat,
         sin(radians(longitude - prev_lon) / 2) AS half_dlon
     FROM logins
     WHERE prev_ts IS NOT NULL
+      AND (latitude <> prev_lat OR longitude <> prev_lon OR :min_km <= 0)
 ),
 distances AS (
     SELECT
-        *,
+        rid, prev_rid,
         2 * 6371.0088 * asin(sqrt(
             half_dlat * half_dlat
             + cos(radians(prev_lat)) * cos(radians(latitude)) * half_dlon * half_dlon
@@ -40,20 +54,22 @@ distances AS (
     FROM legs
 )
 SELECT
-    user_id,
-    user_name,
-    prev_date AS from_date,
-    date AS to_date,
-    prev_city AS from_city,
-    city_name AS to_city,
-    prev_country AS from_country,
-    country_code AS to_country,
-    prev_ip AS from_ip,
-    ip AS to_ip,
-    round(raw_km, 1) AS km,
-    round(raw_minutes, 1) AS minutes,
-    CASE WHEN raw_minutes > 0 THEN round(raw_km / (raw_minutes / 60.0), 0) END AS kmh
-FROM distances
-WHERE raw_km >= :min_km
-  AND (raw_minutes <= 0 OR raw_km / (raw_minutes / 60.0) > :max_kmh)
-ORDER BY to_date, user_id, from_date
+    cur.user_id,
+    cur.user_name,
+    prv.date AS from_date,
+    cur.date AS to_date,
+    prv.city_name AS from_city,
+    cur.city_name AS to_city,
+    prv.country_code AS from_country,
+    cur.country_code AS to_country,
+    prv.ip AS from_ip,
+    cur.ip AS to_ip,
+    round(d.raw_km, 1) AS km,
+    round(d.raw_minutes, 1) AS minutes,
+    CASE WHEN d.raw_minutes > 0 THEN round(d.raw_km / (d.raw_minutes / 60.0), 0) END AS kmh
+FROM distances d
+JOIN events prv ON prv.rowid = d.prev_rid
+JOIN events cur ON cur.rowid = d.rid
+WHERE d.raw_km >= :min_km
+  AND (d.raw_minutes <= 0 OR d.raw_km / (d.raw_minutes / 60.0) > :max_kmh)
+ORDER BY to_date, cur.user_id, from_date

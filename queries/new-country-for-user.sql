@@ -2,28 +2,59 @@
 -- description: Successful logins from a country the user had never logged in from before (the user's very first login is not reported).
 -- param: since | time | | first instant to report (earlier logins still count as history; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
-WITH logins AS (
-    SELECT
-        user_id, user_name, date, ts, log_id, ip, country_code, country_name, city_name,
-        row_number() OVER (PARTITION BY user_id ORDER BY ts, log_id) AS nth_login,
-        row_number() OVER (PARTITION BY user_id, country_code ORDER BY ts, log_id) AS nth_in_country
+-- No window functions: first logins per (user, country) by aggregation over
+-- the `events_login_user` index (whose WHERE clause the login filters repeat
+-- verbatim; `ts + 0` keeps the planner off the time indexes), for users seen
+-- in more than one country only. Ties in time are ordered by rowid.
+WITH movers AS (
+    SELECT user_id
     FROM events
-    WHERE type IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+    WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
       AND user_id IS NOT NULL
       AND country_code IS NOT NULL
-      AND ts < :until
+      AND ts + 0 < :until
+    GROUP BY user_id
+    HAVING min(country_code) <> max(country_code)
+),
+firsts AS (
+    SELECT user_id, country_code, min(ts) AS ts
+    FROM events
+    WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+      AND user_id IN (SELECT user_id FROM movers)
+      AND country_code IS NOT NULL
+      AND ts + 0 < :until
+    GROUP BY user_id, country_code
+),
+first_rows AS (
+    SELECT f.user_id, f.ts, min(e.rowid) AS rid
+    FROM firsts f
+    JOIN events e
+      ON e.user_id = f.user_id AND e.ts = f.ts AND e.country_code = f.country_code
+    WHERE CAST(e.type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+    GROUP BY f.user_id, f.country_code, f.ts
+),
+counted AS (
+    -- The user's logins before this one; the very first login has none and
+    -- drops out of the join.
+    SELECT r.rid, count(*) AS earlier_logins
+    FROM first_rows r
+    JOIN events e
+      ON e.user_id = r.user_id AND e.ts <= r.ts
+    WHERE CAST(e.type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+      AND e.country_code IS NOT NULL
+      AND (e.ts < r.ts OR e.rowid < r.rid)
+    GROUP BY r.rid
 )
 SELECT
-    user_id,
-    user_name,
-    date,
-    country_code,
-    country_name,
-    city_name,
-    ip,
-    nth_login - 1 AS earlier_logins
-FROM logins
-WHERE nth_in_country = 1
-  AND nth_login > 1
-  AND ts >= :since
-ORDER BY ts, log_id
+    e.user_id,
+    e.user_name,
+    e.date,
+    e.country_code,
+    e.country_name,
+    e.city_name,
+    e.ip,
+    c.earlier_logins
+FROM counted c
+JOIN events e ON e.rowid = c.rid
+WHERE e.ts >= :since
+ORDER BY e.ts, e.log_id
