@@ -17,13 +17,13 @@ WITH movers AS (
     HAVING min(country_code) <> max(country_code)
 ),
 firsts AS (
-    SELECT user_id, country_code, min(ts) AS ts
-    FROM events
-    WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
-      AND user_id IN (SELECT user_id FROM movers)
-      AND country_code IS NOT NULL
-      AND ts + 0 < :until
-    GROUP BY user_id, country_code
+    SELECT e.user_id, e.country_code, min(e.ts) AS ts
+    FROM movers m
+    JOIN events e ON e.user_id = m.user_id
+    WHERE CAST(e.type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
+      AND e.country_code IS NOT NULL
+      AND e.ts + 0 < :until
+    GROUP BY e.user_id, e.country_code
 ),
 first_rows AS (
     SELECT f.user_id, f.ts, min(e.rowid) AS rid
