@@ -9,7 +9,9 @@
 -- and `ts + 0` so no time index is preferred), users who always logged in from
 -- one place are skipped, and the rows' details are looked up by rowid for the
 -- reported legs only. Ties in time are ordered by the index columns, then rowid.
-WITH movers AS (
+-- `movers` is MATERIALIZED so DuckDB builds its semi-join on those few users
+-- rather than on the logins.
+WITH movers AS MATERIALIZED (
     SELECT user_id
     FROM events
     WHERE CAST(type AS TEXT) IN ('s', 'ssa', 'scoa', 'sens', 'scv')
