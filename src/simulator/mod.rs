@@ -116,7 +116,7 @@ pub struct TenantState {
     pub single_event_endpoint: bool,
     pub max_take: usize,
     pub stats: Stats,
-    rng: u64,
+    rng: generator::Rng,
     next_token: u64,
 }
 
@@ -144,7 +144,7 @@ impl Default for TenantState {
             single_event_endpoint: true,
             max_take: 100,
             stats: Stats::default(),
-            rng: 0x9E37_79B9_7F4A_7C15,
+            rng: generator::Rng(0x9E37_79B9_7F4A_7C15),
             next_token: 1,
         }
     }
@@ -180,12 +180,7 @@ impl TenantState {
     }
 
     fn random(&mut self) -> f64 {
-        // SplitMix64: deterministic, good enough for fault dice.
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        self.rng.unit()
     }
 
     fn mint(&mut self) -> String {
