@@ -82,22 +82,6 @@ pub struct PageCommit<'a> {
     pub slice: Option<&'a SliceProgress>,
 }
 
-/// Commits one page with its checkpoint or slice progress and the run's
-/// counters so far.
-pub fn commit_page(
-    conn: &mut Connection,
-    tenant: &str,
-    run_id: i64,
-    page: &Page,
-    with: PageCommit<'_>,
-    counters: &RunCounters,
-) -> Result<PageOutcome> {
-    let tx = conn.transaction()?;
-    let outcome = write_page(&tx, tenant, run_id, page, with, counters)?;
-    tx.commit()?;
-    Ok(outcome)
-}
-
 /// Writes one page with what travels with it inside the caller's
 /// transaction. Several pages may share a transaction (group commit): each
 /// still carries its own checkpoint, so whatever commits is consistent.
