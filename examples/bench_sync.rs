@@ -106,11 +106,22 @@ fn run_scenario(s: &Scenario) {
     let evs = events(s.events);
     let raw_bytes: usize = evs.iter().map(|e| e.raw.len()).sum();
     println!("mean event JSON: {} bytes", raw_bytes / evs.len().max(1));
-    let dir = tempfile::tempdir().expect("temp dir");
+    // BENCH_KEEP=DIR keeps the databases there for inspection.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = match std::env::var_os("BENCH_KEEP") {
+        Some(keep) => {
+            let keep = PathBuf::from(keep);
+            let _ = std::fs::remove_file(keep.join("ours.db"));
+            let _ = std::fs::remove_file(keep.join("reference.db"));
+            std::fs::create_dir_all(&keep).expect("keep dir");
+            keep
+        }
+        None => temp.path().to_path_buf(),
+    };
 
     let ours = {
         let tenant = start(&evs, s);
-        let db = dir.path().join("ours.db");
+        let db = dir.join("ours.db");
         // BENCH_PERF=FILE profiles our sync with `perf record`.
         let mut cmd = match std::env::var("BENCH_PERF") {
             Ok(file) => {
@@ -144,7 +155,7 @@ fn run_scenario(s: &Scenario) {
 
     if s.reference {
         let tenant = start(&evs, s);
-        let db = dir.path().join("reference.db");
+        let db = dir.join("reference.db");
         let cost = run_child(
             Command::new(std::env::current_exe().expect("exe"))
                 .arg("reference")

@@ -21,6 +21,9 @@ pub struct Status {
     pub rejects: i64,
     pub tenants: Vec<TenantStatus>,
     pub gaps: Vec<GapStatus>,
+    /// Indexes set aside by a backfill that has not completed yet (queries
+    /// work, some slower, until the next sync completes it).
+    pub deferred_indexes: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -165,6 +168,12 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Archives written before schema version 2 have no such table.
+    let deferred_indexes = if schema_version >= 2 {
+        store::indexes::deferred(conn)?
+    } else {
+        Vec::new()
+    };
 
     Ok(Status {
         db: db.display().to_string(),
@@ -176,6 +185,7 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         rejects,
         tenants,
         gaps,
+        deferred_indexes,
     })
 }
 
@@ -230,6 +240,12 @@ fn print_human(s: &Status) {
             g.after_date.as_deref().unwrap_or("?"),
             g.before_date.as_deref().unwrap_or("?"),
             g.detected_at
+        );
+    }
+    if !s.deferred_indexes.is_empty() {
+        println!(
+            "indexes:        {} deferred until the backfill completes (the next sync finishes it; queries work, some slower)",
+            s.deferred_indexes.join(", ")
         );
     }
 }

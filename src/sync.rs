@@ -19,6 +19,7 @@ use crate::config::{SyncConfig, SyncPlan};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::store;
+use crate::store::indexes;
 use crate::store::lock::SyncLock;
 use crate::store::runs::{self, RunCounters};
 use crate::store::slices::{self, Slice, SliceProgress};
@@ -65,6 +66,9 @@ struct Batch {
     checkpoint: Option<String>,
     gap: Option<Gap>,
     plan: Option<Vec<Slice>>,
+    /// Events the new plan is expected to fetch, to decide whether to
+    /// defer the random-order indexes.
+    backlog_estimate: u64,
     slice: Option<SliceProgress>,
     counters: RunCounters,
 }
@@ -240,7 +244,7 @@ pub async fn run(
     drop(tx);
     let counters = client.counters();
 
-    let (conn, totals, write_error) = match writer_task.await {
+    let (mut conn, totals, write_error) = match writer_task.await {
         Ok(r) => r,
         Err(e) => {
             return (
@@ -253,7 +257,9 @@ pub async fn run(
     // then only saw the channel close).
     let result = match (write_error, fetched) {
         (Some(e), _) | (None, Err(e)) => Err(e),
-        (None, Ok(())) => Ok(()),
+        (None, Ok(())) if stop.load(Ordering::SeqCst) => Ok(()),
+        // The run that completes a backfill builds the indexes it deferred.
+        (None, Ok(())) => build_deferred_indexes(&mut conn, cfg.output.quiet),
     };
     let outcome = match &result {
         Ok(()) if stop.load(Ordering::SeqCst) => "interrupted",
@@ -289,6 +295,23 @@ pub async fn run(
         error: error_text,
     };
     (Some(summary), result)
+}
+
+/// Builds the indexes a completed backfill deferred, saying so: on a large
+/// archive it takes seconds.
+fn build_deferred_indexes(conn: &mut Connection, quiet: bool) -> Result<()> {
+    if indexes::deferred(conn)?.is_empty() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let built = indexes::rebuild_if_due(conn)?;
+    if built > 0 && !quiet {
+        crate::log::info(&format!(
+            "built {built} indexes deferred during the backfill in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    Ok(())
 }
 
 /// What the archive said before the run.
@@ -383,6 +406,10 @@ fn commit_group(
     let tx = conn.transaction()?;
     let mut sums = Written::default();
     for batch in group {
+        if batch.plan.is_some() && indexes::worth_deferring(&tx, batch.backlog_estimate)? {
+            let n = indexes::defer(&tx, &writer::now_text())?;
+            tracing::debug!(indexes = n, "deferred until the backfill completes");
+        }
         let with = PageCommit {
             checkpoint: batch.checkpoint.as_deref(),
             gap: batch.gap.as_ref(),
@@ -468,16 +495,20 @@ async fn fetch(
             .as_deref()
             .is_some_and(|n| compare_log_ids(n, &from) == std::cmp::Ordering::Greater);
         sent += page_size(&page);
-        let slices = match (&next, advances) {
+        let (slices, backlog_estimate) = match (&next, advances) {
             (Some(n), true) if cfg.max_events.is_none() && concurrency > 1 => {
-                plan_slices(&page, n, concurrency)
+                match plan_slices(&page, n, concurrency) {
+                    Some((slices, estimate)) => (Some(slices), estimate),
+                    None => (None, 0),
+                }
             }
-            _ => None,
+            _ => (None, 0),
         };
         let batch = Batch {
             checkpoint: if advances { next.clone() } else { None },
             gap,
             plan: slices.clone(),
+            backlog_estimate,
             counters: client.counters(),
             page,
             ..Batch::default()
@@ -511,9 +542,10 @@ const SLICE_MIN_PAGES_AHEAD: i64 = 40;
 const SLICES_PER_WORKER: usize = 4;
 
 /// Decides whether the history after a full page is long enough to fetch in
-/// parallel, and if so splits it into time slices. Needs Auth0-shaped ids:
-/// the slice boundaries are synthetic ids built from timestamps.
-fn plan_slices(page: &Page, after: &str, workers: usize) -> Option<Vec<Slice>> {
+/// parallel, and if so splits it into time slices, with the number of events
+/// expected (at the first page's pace). Needs Auth0-shaped ids: the slice
+/// boundaries are synthetic ids built from timestamps.
+fn plan_slices(page: &Page, after: &str, workers: usize) -> Option<(Vec<Slice>, u64)> {
     if page.events.len() < MAX_TAKE as usize {
         return None;
     }
@@ -554,7 +586,8 @@ fn plan_slices(page: &Page, after: &str, workers: usize) -> Option<Vec<Slice>> {
             cursor = e;
         }
     }
-    (slices.len() > 1).then_some(slices)
+    let estimate = (ahead_ms / span_ms) as u64 * MAX_TAKE as u64;
+    (slices.len() > 1).then_some((slices, estimate))
 }
 
 /// Fetches slices with up to `workers` requests in flight. Each slice pages

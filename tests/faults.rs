@@ -102,6 +102,14 @@ fn sigkill_at_many_moments_never_loses_or_duplicates_an_event() {
         "SELECT count(*) - count(DISTINCT log_id) FROM events",
     );
     assert_eq!(dup, 0);
+    // Indexes deferred by an interrupted backfill are all built again.
+    let deferred: i64 = query_one(&env.db, "SELECT count(*) FROM deferred_indexes");
+    assert_eq!(deferred, 0);
+    let indexes: i64 = query_one(
+        &env.db,
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('events_ip', 'events_user_ts', 'events_login_user')",
+    );
+    assert_eq!(indexes, 3);
     eprintln!("kill points: {kills}, runs: {runs}");
 }
 

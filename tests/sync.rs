@@ -522,7 +522,8 @@ fn status_reports_counts_checkpoint_and_last_run() {
     assert_ok(&out);
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["events"], 321);
-    assert_eq!(s["schema_version"], 1);
+    assert_eq!(s["schema_version"], 2);
+    assert_eq!(s["deferred_indexes"], serde_json::json!([]));
     assert_eq!(s["tenants"][0]["last_sync"]["outcome"], "ok");
     assert!(s["first_event_date"].as_str().unwrap() < s["last_event_date"].as_str().unwrap());
     let out = bin()
@@ -590,4 +591,82 @@ fn a_retention_gap_is_recorded_warned_and_shown() {
     assert_ok(&out);
     assert!(!stderr(&out).contains("retention gap"));
     assert_eq!(query_one::<i64>(&env.db, "SELECT count(*) FROM gaps"), 1);
+}
+
+#[test]
+fn a_long_backfill_defers_the_random_order_indexes_and_a_resumed_run_builds_them() {
+    let env = Env::new();
+    let tenant = tenant_with(events(20_000, 31));
+    tenant.with(|st| st.latency = std::time::Duration::from_millis(20));
+    let fresh = index_definitions(&{
+        let other = env.dir.path().join("fresh.db");
+        drop(auth0_archive::store::open_for_write(&other).unwrap());
+        other
+    });
+
+    // Stop the first run mid-backfill: the slices are planned and the ip,
+    // user and login indexes are set aside, their definitions kept.
+    let mut child = sync_cmd(&tenant, &env.db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no backfill plan appeared"
+        );
+        let planned = env.db.exists()
+            && rusqlite::Connection::open(&env.db)
+                .and_then(|c| {
+                    c.query_row("SELECT count(*) FROM backfill_slices", [], |r| {
+                        r.get::<_, i64>(0)
+                    })
+                })
+                .is_ok_and(|n| n > 0);
+        if planned {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+
+    let during = index_definitions(&env.db);
+    for name in ["events_ip", "events_user_ts", "events_login_user"] {
+        assert!(!during.iter().any(|(n, _)| n == name), "{name} kept");
+    }
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["status", "--json"])
+        .output()
+        .unwrap();
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        s["deferred_indexes"],
+        serde_json::json!(["events_ip", "events_login_user", "events_user_ts"])
+    );
+
+    // The run that completes the backfill builds them, identical to a
+    // fresh archive's, and the archive is exact.
+    let out = sync(&tenant, &env.db);
+    assert_ok(&out);
+    assert_eq!(index_definitions(&env.db), fresh);
+    let left: i64 = query_one(&env.db, "SELECT count(*) FROM deferred_indexes");
+    assert_eq!(left, 0);
+    assert_exact(&env.db, &tenant);
+}
+
+/// (name, sql) of every explicitly created index.
+fn index_definitions(db: &std::path::Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
