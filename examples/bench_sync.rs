@@ -224,7 +224,11 @@ fn report(who: &str, n: usize, c: Cost, requests: u64, r429: u64, db: &Path, rps
     );
 }
 
+/// The release binary beside this example, or BENCH_BIN (to compare builds).
 fn binary() -> PathBuf {
+    if let Some(bin) = std::env::var_os("BENCH_BIN") {
+        return PathBuf::from(bin);
+    }
     let exe = std::env::current_exe().expect("exe");
     exe.parent()
         .and_then(Path::parent)

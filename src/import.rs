@@ -9,7 +9,7 @@ use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::auth0::event::{Page, Reject, normalize};
+use crate::auth0::event::{Page, Reject, normalize_with_fallback_id};
 use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
 use crate::store::{self, lock::SyncLock, writer};
@@ -47,20 +47,13 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
                     .clone()
                     .unwrap_or_else(|| hostname(event).unwrap_or_else(|| "imported".into()));
                 let page = by_tenant.entry(tenant).or_default();
-                match normalize(event) {
+                // A webhook envelope may carry the id outside `data`.
+                match normalize_with_fallback_id(event, fallback_id.as_deref()) {
                     Ok(row) => page.events.push(row),
-                    Err(reason) => match fallback_id {
-                        // A webhook envelope may carry the id outside `data`.
-                        Some(id) if reason == "missing log_id" => {
-                            let mut row = normalize_with_id(event, id)?;
-                            row.raw = event.get().to_string();
-                            page.events.push(row);
-                        }
-                        _ => page.rejects.push(Reject {
-                            reason,
-                            raw: event.get().to_string(),
-                        }),
-                    },
+                    Err(reason) => page.rejects.push(Reject {
+                        reason,
+                        raw: event.get().to_string(),
+                    }),
                 }
             }
             let tx = conn.transaction()?;
@@ -175,16 +168,6 @@ fn hostname(event: &RawValue) -> Option<String> {
         .ok()?
         .hostname
         .filter(|h| !h.is_empty())
-}
-
-fn normalize_with_id(event: &RawValue, id: String) -> Result<crate::auth0::event::EventRow> {
-    let mut v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(event.get())
-        .map_err(|e| Error::usage(format!("unreadable event: {e}")))?;
-    v.insert("log_id".into(), id.into());
-    let text = serde_json::to_string(&v).unwrap_or_default();
-    let raw: Box<RawValue> =
-        RawValue::from_string(text).map_err(|e| Error::usage(e.to_string()))?;
-    normalize(&raw).map_err(Error::usage)
 }
 
 #[cfg(test)]

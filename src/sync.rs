@@ -369,14 +369,9 @@ fn write_pages(
             return (conn, totals, Some(e));
         }
         for batch in group.drain(..) {
-            let page_newest = batch
-                .page
-                .events
-                .iter()
-                .filter_map(|e| e.date.as_ref())
-                .max();
-            if page_newest > newest.as_ref() {
-                newest = page_newest.cloned();
+            let page_newest = batch.page.events.iter().filter_map(|e| e.date()).max();
+            if page_newest > newest.as_deref() {
+                newest = page_newest.map(str::to_string);
             }
             if let Some(g) = batch.gap {
                 totals.gaps.push(GapSummary {
@@ -553,7 +548,7 @@ fn plan_slices(page: &Page, after: &str, workers: usize) -> Option<(Vec<Slice>, 
     let oldest = page
         .events
         .iter()
-        .filter_map(|e| log_id::embedded_time(&e.log_id))
+        .filter_map(|e| log_id::embedded_time(e.log_id()))
         .min()?;
     let span_ms = (start - oldest).num_milliseconds().max(1);
     let end = Utc::now() + chrono::Duration::minutes(1);
@@ -641,7 +636,7 @@ async fn fetch_slice(
         if let Some(end) = &slice.end_id {
             let before = page.events.len();
             page.events
-                .retain(|e| compare_log_ids(&e.log_id, end) != std::cmp::Ordering::Greater);
+                .retain(|e| compare_log_ids(e.log_id(), end) != std::cmp::Ordering::Greater);
             done |= page.events.len() < before;
         }
         let next = page.max_log_id().map(str::to_string);
@@ -732,8 +727,8 @@ async fn detect_gap(
                 DateTime::<Utc>::from_timestamp_millis(checkpoint_ts)
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
             }),
-            before_log_id: first.log_id.clone(),
-            before_date: first.date.clone(),
+            before_log_id: first.log_id().to_string(),
+            before_date: first.date().map(str::to_string),
         }),
         Err(e) => {
             crate::log::warn(&format!("could not check for a retention gap: {e}"));

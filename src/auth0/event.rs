@@ -12,43 +12,126 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// One normalized row of the `events` table (without `tenant`, which the
-/// store adds).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// store adds). Text columns are spans: most point into `raw` itself (a
+/// string field without escapes is its own bytes), the rest (unescaped
+/// strings, joined scopes, canonicalized dates) follow `raw` in the same
+/// buffer. One allocation per event instead of one per column.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {
-    pub log_id: String,
-    pub date: Option<String>,
+    /// `raw`, then any rewritten text.
+    buf: String,
+    raw_len: usize,
+    log_id: Span,
+    text: [Option<Span>; FIELD_COUNT],
     pub ts: Option<i64>,
-    pub r#type: Option<String>,
-    pub description: Option<String>,
-    pub connection: Option<String>,
-    pub connection_id: Option<String>,
-    pub client_id: Option<String>,
-    pub client_name: Option<String>,
-    pub ip: Option<String>,
-    pub client_ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub hostname: Option<String>,
-    pub user_id: Option<String>,
-    pub user_name: Option<String>,
-    pub audience: Option<String>,
-    pub scope: Option<String>,
-    pub strategy: Option<String>,
-    pub strategy_type: Option<String>,
     pub is_mobile: Option<bool>,
-    pub tenant_name: Option<String>,
-    pub environment_name: Option<String>,
-    pub country_code: Option<String>,
-    pub country_code3: Option<String>,
-    pub country_name: Option<String>,
-    pub city_name: Option<String>,
-    pub subdivision_code: Option<String>,
-    pub subdivision_name: Option<String>,
     pub latitude: Option<f64>,
     pub longitude: Option<f64>,
-    pub time_zone: Option<String>,
-    pub continent_code: Option<String>,
-    pub details: Option<String>,
-    pub raw: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+/// The text columns of an event besides `log_id` and `raw`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Date,
+    Type,
+    Description,
+    Connection,
+    ConnectionId,
+    ClientId,
+    ClientName,
+    Ip,
+    ClientIp,
+    UserAgent,
+    Hostname,
+    UserId,
+    UserName,
+    Audience,
+    Scope,
+    Strategy,
+    StrategyType,
+    TenantName,
+    EnvironmentName,
+    CountryCode,
+    CountryCode3,
+    CountryName,
+    CityName,
+    SubdivisionCode,
+    SubdivisionName,
+    TimeZone,
+    ContinentCode,
+    Details,
+}
+
+const FIELD_COUNT: usize = Field::Details as usize + 1;
+
+impl EventRow {
+    pub fn log_id(&self) -> &str {
+        self.slice(self.log_id)
+    }
+
+    /// The event exactly as the tenant sent it.
+    pub fn raw(&self) -> &str {
+        &self.buf[..self.raw_len]
+    }
+
+    /// A text column; `None` for absent, null and empty values.
+    pub fn get(&self, field: Field) -> Option<&str> {
+        self.text[field as usize].map(|s| self.slice(s))
+    }
+
+    /// The event time as stored (canonical UTC when it could be parsed).
+    pub fn date(&self) -> Option<&str> {
+        self.get(Field::Date)
+    }
+
+    fn slice(&self, s: Span) -> &str {
+        &self.buf[s.start as usize..(s.start + s.len) as usize]
+    }
+}
+
+/// Builds an `EventRow` over a copy of `raw`.
+struct RowBuilder<'a> {
+    raw: &'a str,
+    buf: String,
+}
+
+impl<'a> RowBuilder<'a> {
+    fn new(raw: &'a str) -> Self {
+        let mut buf = String::with_capacity(raw.len() + 64);
+        buf.push_str(raw);
+        RowBuilder { raw, buf }
+    }
+
+    /// Where `text` lies: inside `raw` when it was borrowed from it,
+    /// otherwise appended. Empty text is no value.
+    fn span(&mut self, text: &str) -> Option<Span> {
+        if text.is_empty() {
+            return None;
+        }
+        let base = self.raw.as_ptr() as usize;
+        let at = text.as_ptr() as usize;
+        let start = if at >= base && at + text.len() <= base + self.raw.len() {
+            at - base
+        } else {
+            let start = self.buf.len();
+            self.buf.push_str(text);
+            start
+        };
+        Some(Span {
+            start: start as u32,
+            len: text.len() as u32,
+        })
+    }
+
+    fn text(&mut self, t: Option<Text<'_>>) -> Option<Span> {
+        t.and_then(|t| t.0).and_then(|v| self.span(&v))
+    }
 }
 
 /// An item of a page that cannot be archived under a `log_id`.
@@ -75,7 +158,7 @@ impl Page {
     pub fn max_log_id(&self) -> Option<&str> {
         self.events
             .iter()
-            .map(|e| e.log_id.as_str())
+            .map(|e| e.log_id())
             .max_by(|a, b| compare_log_ids(a, b))
     }
 
@@ -122,83 +205,128 @@ pub fn parse_page(body: &[u8]) -> Result<Page, String> {
 /// Normalizes one event object. `Err` carries the reason it cannot be
 /// archived as an event (it is then kept as a reject).
 pub fn normalize(raw: &RawValue) -> Result<EventRow, String> {
+    normalize_with_fallback_id(raw, None)
+}
+
+/// Normalizes one event object, taking `fallback_id` as its `log_id` when
+/// it has none (a webhook envelope may carry the id outside the event).
+pub fn normalize_with_fallback_id(
+    raw: &RawValue,
+    fallback_id: Option<&str>,
+) -> Result<EventRow, String> {
     let text = raw.get();
     if !text.starts_with('{') {
         return Err("not a JSON object".to_string());
     }
+    if text.len() > u32::MAX as usize / 2 {
+        return Err("event larger than 2 GiB".to_string());
+    }
     let wire: WireEvent<'_> =
         serde_json::from_str(text).map_err(|e| format!("unreadable event: {e}"))?;
-    let log_id = wire
-        .log_id
-        .and_then(Text::into_string)
-        .ok_or_else(|| "missing log_id".to_string())?;
-
-    let (date, ts) = match wire.date.and_then(Text::into_string) {
-        Some(d) => match chrono::DateTime::parse_from_rfc3339(&d) {
-            Ok(t) => {
-                let utc = t.with_timezone(&chrono::Utc);
-                (
-                    Some(utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
-                    Some(utc.timestamp_millis()),
-                )
-            }
-            // Keep an unparseable date as sent rather than lose it.
-            Err(_) => (Some(d), None),
-        },
-        None => (None, None),
+    let mut b = RowBuilder::new(text);
+    let log_id = match b.text(wire.log_id) {
+        Some(id) => id,
+        None => fallback_id
+            .and_then(|id| b.span(id))
+            .ok_or_else(|| "missing log_id".to_string())?,
     };
 
-    let location = wire
-        .location_info
-        .and_then(|raw| serde_json::from_str::<WireLocation<'_>>(raw.get()).ok())
-        .unwrap_or_default();
+    let mut row_text = [None; FIELD_COUNT];
+    let mut ts = None;
+    if let Some(d) = wire.date.and_then(|t| t.0).filter(|d| !d.is_empty()) {
+        let (date, millis) = match canonical_date(&d) {
+            Some(millis) => (b.span(&d), Some(millis)),
+            None => match chrono::DateTime::parse_from_rfc3339(&d) {
+                Ok(t) => {
+                    let utc = t.with_timezone(&chrono::Utc);
+                    let text = utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+                    (b.span(&text), Some(utc.timestamp_millis()))
+                }
+                // Keep an unparseable date as sent rather than lose it.
+                Err(_) => (b.span(&d), None),
+            },
+        };
+        row_text[Field::Date as usize] = date;
+        ts = millis;
+    }
 
-    let details = wire
+    let location = wire.location_info.map(|l| l.0).unwrap_or_default();
+    let fields = [
+        (Field::Type, wire.r#type),
+        (Field::Description, wire.description),
+        (Field::Connection, wire.connection),
+        (Field::ConnectionId, wire.connection_id),
+        (Field::ClientId, wire.client_id),
+        (Field::ClientName, wire.client_name),
+        (Field::Ip, wire.ip),
+        (Field::ClientIp, wire.client_ip),
+        (Field::UserAgent, wire.user_agent),
+        (Field::Hostname, wire.hostname),
+        (Field::UserId, wire.user_id),
+        (Field::UserName, wire.user_name),
+        (Field::Audience, wire.audience),
+        (Field::Scope, wire.scope),
+        (Field::Strategy, wire.strategy),
+        (Field::StrategyType, wire.strategy_type),
+        (Field::TenantName, wire.tenant_name),
+        (Field::EnvironmentName, wire.environment_name),
+        (Field::CountryCode, location.country_code),
+        (Field::CountryCode3, location.country_code3),
+        (Field::CountryName, location.country_name),
+        (Field::CityName, location.city_name),
+        (Field::SubdivisionCode, location.subdivision_code),
+        (Field::SubdivisionName, location.subdivision_name),
+        (Field::TimeZone, location.time_zone),
+        (Field::ContinentCode, location.continent_code),
+    ];
+    for (field, value) in fields {
+        row_text[field as usize] = b.text(value);
+    }
+    row_text[Field::Details as usize] = wire
         .details
         .map(|d| d.get())
         .filter(|d| *d != "null")
-        .map(str::to_string);
+        .and_then(|d| b.span(d));
 
     Ok(EventRow {
+        buf: b.buf,
+        raw_len: text.len(),
         log_id,
-        date,
+        text: row_text,
         ts,
-        r#type: s(wire.r#type),
-        description: s(wire.description),
-        connection: s(wire.connection),
-        connection_id: s(wire.connection_id),
-        client_id: s(wire.client_id),
-        client_name: s(wire.client_name),
-        ip: s(wire.ip),
-        client_ip: s(wire.client_ip),
-        user_agent: s(wire.user_agent),
-        hostname: s(wire.hostname),
-        user_id: s(wire.user_id),
-        user_name: s(wire.user_name),
-        audience: s(wire.audience),
-        scope: s(wire.scope),
-        strategy: s(wire.strategy),
-        strategy_type: s(wire.strategy_type),
         is_mobile: wire.is_mobile.or(wire.is_mobile_camel).and_then(|b| b.0),
-        tenant_name: s(wire.tenant_name),
-        environment_name: s(wire.environment_name),
-        country_code: s(location.country_code),
-        country_code3: s(location.country_code3),
-        country_name: s(location.country_name),
-        city_name: s(location.city_name),
-        subdivision_code: s(location.subdivision_code),
-        subdivision_name: s(location.subdivision_name),
         latitude: location.latitude.and_then(|n| n.0),
         longitude: location.longitude.and_then(|n| n.0),
-        time_zone: s(location.time_zone),
-        continent_code: s(location.continent_code),
-        details,
-        raw: text.to_string(),
     })
 }
 
-fn s(t: Option<Text<'_>>) -> Option<String> {
-    t.and_then(Text::into_string)
+/// Epoch milliseconds of a date already in the stored form
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` (what Auth0 sends), without parsing or
+/// formatting through chrono; anything else takes the general path.
+fn canonical_date(d: &str) -> Option<i64> {
+    let b = d.as_bytes();
+    if b.len() != 24 || b[23] != b'Z' {
+        return None;
+    }
+    for (i, &c) in b[..23].iter().enumerate() {
+        let ok = match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'.',
+            _ => c.is_ascii_digit(),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    let n = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .fold(0u32, |acc, &c| acc * 10 + u32::from(c - b'0'))
+    };
+    let time = chrono::NaiveDate::from_ymd_opt(n(0..4) as i32, n(5..7), n(8..10))?
+        .and_hms_milli_opt(n(11..13), n(14..16), n(17..19), n(20..23))?;
+    Some(time.and_utc().timestamp_millis())
 }
 
 /// The fields we type; everything else is skipped here and survives in `raw`.
@@ -249,33 +377,118 @@ struct WireEvent<'a> {
     #[serde(borrow, default)]
     environment_name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    location_info: Option<&'a RawValue>,
+    location_info: Option<Location<'a>>,
     #[serde(borrow, default)]
     details: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Default)]
 struct WireLocation<'a> {
-    #[serde(borrow, default)]
     country_code: Option<Text<'a>>,
-    #[serde(borrow, default)]
     country_code3: Option<Text<'a>>,
-    #[serde(borrow, default)]
     country_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
     city_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
     subdivision_code: Option<Text<'a>>,
-    #[serde(borrow, default)]
     subdivision_name: Option<Text<'a>>,
-    #[serde(default)]
     latitude: Option<Number>,
-    #[serde(default)]
     longitude: Option<Number>,
-    #[serde(borrow, default)]
     time_zone: Option<Text<'a>>,
-    #[serde(borrow, default)]
     continent_code: Option<Text<'a>>,
+}
+
+/// `location_info` read in the same pass as the event: an object gives its
+/// fields (unknown ones skipped, a repeated one last-wins), anything else
+/// (null, a string, an array) gives no location rather than an error.
+struct Location<'a>(WireLocation<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Location<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Location<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut l = WireLocation::default();
+                while let Some(LocationKey(key)) = map.next_key()? {
+                    match key {
+                        "country_code" => l.country_code = map.next_value()?,
+                        "country_code3" => l.country_code3 = map.next_value()?,
+                        "country_name" => l.country_name = map.next_value()?,
+                        "city_name" => l.city_name = map.next_value()?,
+                        "subdivision_code" => l.subdivision_code = map.next_value()?,
+                        "subdivision_name" => l.subdivision_name = map.next_value()?,
+                        "latitude" => l.latitude = map.next_value()?,
+                        "longitude" => l.longitude = map.next_value()?,
+                        "time_zone" => l.time_zone = map.next_value()?,
+                        "continent_code" => l.continent_code = map.next_value()?,
+                        _ => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Location(l))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Location(WireLocation::default()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `location_info` key, matched without allocating (`None` for keys we
+/// do not type).
+struct LocationKey(&'static str);
+
+impl<'de> Deserialize<'de> for LocationKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = LocationKey;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                const KNOWN: [&str; 10] = [
+                    "country_code",
+                    "country_code3",
+                    "country_name",
+                    "city_name",
+                    "subdivision_code",
+                    "subdivision_name",
+                    "latitude",
+                    "longitude",
+                    "time_zone",
+                    "continent_code",
+                ];
+                Ok(LocationKey(
+                    KNOWN.into_iter().find(|k| *k == v).unwrap_or(""),
+                ))
+            }
+        }
+        d.deserialize_str(V)
+    }
 }
 
 /// A text column fed by any JSON value: strings as they are, numbers and
@@ -283,12 +496,6 @@ struct WireLocation<'a> {
 /// `scope` convention), other arrays and objects as JSON text. Empty strings
 /// and null become `None`, as DESIGN.md requires.
 struct Text<'a>(Option<Cow<'a, str>>);
-
-impl Text<'_> {
-    fn into_string(self) -> Option<String> {
-        self.0.filter(|v| !v.is_empty()).map(Cow::into_owned)
-    }
-}
 
 impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -396,16 +603,16 @@ mod tests {
         let e = one(
             r#"{"date":"2026-11-20T10:00:00.123Z","type":"s","description":"","log_id":"90020261120100000123","ip":"1.2.3.4","user_id":"auth0|1","scope":["openid","profile"],"isMobile":true,"location_info":{"country_code":"DE","city_name":"Berlin","latitude":"52.52","longitude":13.4},"details":{"a":[1,2]}}"#,
         );
-        assert_eq!(e.log_id, "90020261120100000123");
-        assert_eq!(e.date.as_deref(), Some("2026-11-20T10:00:00.123Z"));
+        assert_eq!(e.log_id(), "90020261120100000123");
+        assert_eq!(e.date(), Some("2026-11-20T10:00:00.123Z"));
         assert_eq!(e.ts, Some(1_795_168_800_123));
-        assert_eq!(e.description, None);
-        assert_eq!(e.scope.as_deref(), Some("openid profile"));
+        assert_eq!(e.get(Field::Description), None);
+        assert_eq!(e.get(Field::Scope), Some("openid profile"));
         assert_eq!(e.is_mobile, Some(true));
-        assert_eq!(e.country_code.as_deref(), Some("DE"));
+        assert_eq!(e.get(Field::CountryCode), Some("DE"));
         assert_eq!(e.latitude, Some(52.52));
         assert_eq!(e.longitude, Some(13.4));
-        assert_eq!(e.details.as_deref(), Some(r#"{"a":[1,2]}"#));
+        assert_eq!(e.get(Field::Details), Some(r#"{"a":[1,2]}"#));
     }
 
     #[test]
@@ -414,13 +621,13 @@ mod tests {
             let e = one(&format!(
                 r#"{{"log_id":"1","location_info":{loc},"details":null}}"#
             ));
-            assert_eq!(e.city_name, None);
-            assert_eq!(e.details, None);
+            assert_eq!(e.get(Field::CityName), None);
+            assert_eq!(e.get(Field::Details), None);
         }
         let e = one(r#"{"log_id":"1","user_id":17,"is_mobile":"false","date":"yesterday"}"#);
-        assert_eq!(e.user_id.as_deref(), Some("17"));
+        assert_eq!(e.get(Field::UserId), Some("17"));
         assert_eq!(e.is_mobile, Some(false));
-        assert_eq!(e.date.as_deref(), Some("yesterday"));
+        assert_eq!(e.date(), Some("yesterday"));
         assert_eq!(e.ts, None);
     }
 
@@ -438,12 +645,76 @@ mod tests {
         let body = "[ {\"log_id\" : \"900200\",\n \"x\":\"\\u00e9\"} ,{\"log_id\":\"900300\"},{\"log_id\":\"900100\"}]";
         let page = parse_page(body.as_bytes()).unwrap();
         assert_eq!(
-            page.events[0].raw,
+            page.events[0].raw(),
             "{\"log_id\" : \"900200\",\n \"x\":\"\\u00e9\"}"
         );
         assert_eq!(page.max_log_id(), Some("900300"));
         assert!(parse_page(b"[{\"log_id\":\"1\"}").is_err());
         assert!(parse_page(b"<html>oops</html>").is_err());
+    }
+
+    #[test]
+    fn dates_are_canonical_utc_milliseconds_whatever_their_form() {
+        for (sent, stored, ts) in [
+            (
+                "2026-11-20T10:00:00.123Z",
+                "2026-11-20T10:00:00.123Z",
+                1_795_168_800_123,
+            ),
+            (
+                "2026-11-20T10:00:00Z",
+                "2026-11-20T10:00:00.000Z",
+                1_795_168_800_000,
+            ),
+            (
+                "2026-11-20T12:00:00.5+02:00",
+                "2026-11-20T10:00:00.500Z",
+                1_795_168_800_500,
+            ),
+            (
+                "2024-02-29T23:59:59.999Z",
+                "2024-02-29T23:59:59.999Z",
+                1_709_251_199_999,
+            ),
+        ] {
+            let e = one(&format!(r#"{{"log_id":"1","date":"{sent}"}}"#));
+            assert_eq!((e.date(), e.ts), (Some(stored), Some(ts)), "{sent}");
+        }
+        // Shaped like the fast path but not a real time: kept as sent.
+        for bad in ["2026-02-30T10:00:00.000Z", "2026-11-20T25:00:00.000Z"] {
+            let e = one(&format!(r#"{{"log_id":"1","date":"{bad}"}}"#));
+            assert_eq!((e.date(), e.ts), (Some(bad), None));
+        }
+    }
+
+    #[test]
+    fn escaped_text_is_unescaped_and_plain_text_points_into_raw() {
+        let e = one(
+            r#"{"log_id":"1","user_name":"caf\u00e9 \"x\"","ip":"10.0.0.1","location_info":{"city_name":"K\u00f6ln","city_name":"Bonn"}}"#,
+        );
+        assert_eq!(e.get(Field::UserName), Some("café \"x\""));
+        assert_eq!(e.get(Field::Ip), Some("10.0.0.1"));
+        assert_eq!(
+            e.get(Field::CityName),
+            Some("Bonn"),
+            "a repeated key: last wins"
+        );
+        assert!(e.raw().ends_with(r#""Bonn"}}"#));
+    }
+
+    #[test]
+    fn a_fallback_id_is_used_only_when_the_event_has_none() {
+        let raw: &RawValue = serde_json::from_str(r#"{"type":"s"}"#).unwrap();
+        let e = normalize_with_fallback_id(raw, Some("77")).unwrap();
+        assert_eq!((e.log_id(), e.raw()), ("77", r#"{"type":"s"}"#));
+        let raw: &RawValue = serde_json::from_str(r#"{"log_id":"5"}"#).unwrap();
+        assert_eq!(
+            normalize_with_fallback_id(raw, Some("77"))
+                .unwrap()
+                .log_id(),
+            "5"
+        );
+        assert!(normalize_with_fallback_id(raw, None).is_ok());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256};
 
-use crate::auth0::event::{EventRow, Page};
+use crate::auth0::event::{EventRow, Field, Page};
 use crate::error::Result;
 
 use super::chain;
@@ -143,7 +143,7 @@ pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<Pa
         for e in &page.events {
             if insert_event(&mut insert, tenant, e, seq)? {
                 outcome.inserted += 1;
-                sealed.push((&e.log_id, &e.raw));
+                sealed.push((e.log_id(), e.raw()));
             } else {
                 outcome.duplicates += 1;
             }
@@ -167,45 +167,58 @@ fn insert_event(
     e: &EventRow,
     chain_seq: i64,
 ) -> Result<bool> {
-    let changed = stmt.execute(params![
-        e.log_id,
-        tenant,
-        e.date,
-        e.ts,
-        e.r#type,
-        e.description,
-        e.connection,
-        e.connection_id,
-        e.client_id,
-        e.client_name,
-        e.ip,
-        e.client_ip,
-        e.user_agent,
-        e.hostname,
-        e.user_id,
-        e.user_name,
-        e.audience,
-        e.scope,
-        e.strategy,
-        e.strategy_type,
-        e.is_mobile,
-        e.tenant_name,
-        e.environment_name,
-        e.country_code,
-        e.country_code3,
-        e.country_name,
-        e.city_name,
-        e.subdivision_code,
-        e.subdivision_name,
-        e.latitude,
-        e.longitude,
-        e.time_zone,
-        e.continent_code,
-        e.details,
-        e.raw,
-        chain_seq,
-    ])?;
-    Ok(changed == 1)
+    // Bound one by one in column order (see INSERT_EVENT): no per-row
+    // parameter array, and the text columns come straight from the row.
+    let mut i = 0;
+    let mut bind = |v: &dyn rusqlite::ToSql| -> rusqlite::Result<()> {
+        i += 1;
+        stmt.raw_bind_parameter(i, v)
+    };
+    bind(&e.log_id())?;
+    bind(&tenant)?;
+    bind(&e.date())?;
+    bind(&e.ts)?;
+    for f in [
+        Field::Type,
+        Field::Description,
+        Field::Connection,
+        Field::ConnectionId,
+        Field::ClientId,
+        Field::ClientName,
+        Field::Ip,
+        Field::ClientIp,
+        Field::UserAgent,
+        Field::Hostname,
+        Field::UserId,
+        Field::UserName,
+        Field::Audience,
+        Field::Scope,
+        Field::Strategy,
+        Field::StrategyType,
+    ] {
+        bind(&e.get(f))?;
+    }
+    bind(&e.is_mobile)?;
+    for f in [
+        Field::TenantName,
+        Field::EnvironmentName,
+        Field::CountryCode,
+        Field::CountryCode3,
+        Field::CountryName,
+        Field::CityName,
+        Field::SubdivisionCode,
+        Field::SubdivisionName,
+    ] {
+        bind(&e.get(f))?;
+    }
+    bind(&e.latitude)?;
+    bind(&e.longitude)?;
+    for f in [Field::TimeZone, Field::ContinentCode, Field::Details] {
+        bind(&e.get(f))?;
+    }
+    bind(&e.raw())?;
+    bind(&chain_seq)?;
+    Ok(stmt.raw_execute()? == 1)
 }
 
 /// Wall-clock time as stored in bookkeeping columns.
