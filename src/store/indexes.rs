@@ -89,7 +89,7 @@ pub fn rebuild_if_due(conn: &mut Connection) -> Result<usize> {
 }
 
 /// Page-cache size while building, in KiB (as a negative `cache_size`).
-const SORT_CACHE_KIB: i64 = -500;
+const SORT_CACHE_KIB: i64 = -1000;
 
 fn build(conn: &mut Connection) -> Result<usize> {
     let tx = conn.transaction()?;

@@ -151,7 +151,10 @@ fn check_version(conn: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+/// Brings the schema of a connection opened by the caller up to date. Used by
+/// `open_for_write`, and by the sync benchmark's plain reference, which
+/// keeps SQLite's default settings.
+pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     let current = user_version(conn)?;
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
         let tx = conn.transaction()?;
