@@ -332,10 +332,12 @@ struct Written {
     gaps: Vec<GapSummary>,
 }
 
-/// The writer: commits pages in arrival order with what travels with each,
-/// and shows progress. Pages that queued up while the previous transaction
-/// committed share the next one (group commit): far fewer WAL frames per
-/// event, and each page still carries its own checkpoint.
+/// The writer: writes pages in arrival order with what travels with each,
+/// and shows progress. A transaction takes pages as they arrive until it
+/// holds `MAX_GROUP` of them or `MAX_GROUP_WAIT` has passed since its first
+/// (group commit): each page still carries its own checkpoint, so whatever
+/// commits is consistent, and a page's rows leave our memory as soon as
+/// they are written (SQLite's bounded cache holds them until the commit).
 fn write_pages(
     mut conn: Connection,
     tenant: &str,
@@ -345,39 +347,19 @@ fn write_pages(
 ) -> (Connection, Written, Option<Error>) {
     let mut totals = Written::default();
     let mut newest: Option<String> = None;
-    let mut group: Vec<Batch> = Vec::with_capacity(MAX_GROUP);
     while let Some(first) = rx.blocking_recv() {
-        group.push(first);
-        // Gather more pages for this transaction, waiting briefly: with
-        // random-order indexes (ip, user) every commit rewrites most of
-        // their leaf pages into the WAL, so fewer, larger commits cost far
-        // less. Nothing is at risk meanwhile: the pages are still at Auth0
-        // and the checkpoint has not moved.
-        let deadline = Instant::now() + MAX_GROUP_WAIT;
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(b) => group.push(b),
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-                Err(mpsc::error::TryRecvError::Empty) if Instant::now() >= deadline => break,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    std::thread::sleep(std::time::Duration::from_millis(2))
-                }
+        let group = write_group(&mut conn, tenant, run_id, first, &mut rx, &mut newest);
+        match group {
+            Ok(sums) => {
+                totals.fetched += sums.fetched;
+                totals.inserted += sums.inserted;
+                totals.duplicates += sums.duplicates;
+                totals.rejected += sums.rejected;
+                totals.gaps.extend(sums.gaps);
             }
-        }
-        if let Err(e) = commit_group(&mut conn, tenant, run_id, &group, &mut totals) {
-            progress.finish();
-            return (conn, totals, Some(e));
-        }
-        for batch in group.drain(..) {
-            let page_newest = batch.page.events.iter().filter_map(|e| e.date()).max();
-            if page_newest > newest.as_deref() {
-                newest = page_newest.map(str::to_string);
-            }
-            if let Some(g) = batch.gap {
-                totals.gaps.push(GapSummary {
-                    after_date: g.after_date,
-                    before_date: g.before_date,
-                });
+            Err(e) => {
+                progress.finish();
+                return (conn, totals, Some(e));
             }
         }
         progress.update(totals.fetched, newest.as_deref());
@@ -387,20 +369,30 @@ fn write_pages(
 }
 
 /// Pages committed in one transaction at most.
-const MAX_GROUP: usize = 16;
-/// Longest a received page waits for company before it is committed.
+const MAX_GROUP: usize = 64;
+/// Longest a transaction stays open for more pages after its first.
+/// Fewer, larger commits cost far less: each one rewrites the touched index
+/// leaf pages into the WAL. Nothing is at risk meanwhile: the pages are
+/// still at Auth0 and the checkpoint has not moved.
 const MAX_GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(300);
 
-fn commit_group(
+/// Writes `first` and the pages that follow it within the group limits in
+/// one transaction; returns what was committed.
+fn write_group(
     conn: &mut Connection,
     tenant: &str,
     run_id: i64,
-    group: &[Batch],
-    totals: &mut Written,
-) -> Result<()> {
+    first: Batch,
+    rx: &mut mpsc::Receiver<Batch>,
+    newest: &mut Option<String>,
+) -> Result<Written> {
     let tx = conn.transaction()?;
+    let deadline = Instant::now() + MAX_GROUP_WAIT;
     let mut sums = Written::default();
-    for batch in group {
+    let mut group_newest: Option<String> = None;
+    let mut next = Some(first);
+    let mut pages = 0;
+    while let Some(batch) = next.take() {
         if batch.plan.is_some() && indexes::worth_deferring(&tx, batch.backlog_estimate)? {
             let n = indexes::defer(&tx, &writer::now_text())?;
             tracing::debug!(indexes = n, "deferred until the backfill completes");
@@ -416,13 +408,41 @@ fn commit_group(
         sums.inserted += o.inserted;
         sums.duplicates += o.duplicates;
         sums.rejected += o.rejected;
+        let page_newest = batch.page.events.iter().filter_map(|e| e.date()).max();
+        if page_newest > group_newest.as_deref() {
+            group_newest = page_newest.map(str::to_string);
+        }
+        if let Some(g) = batch.gap {
+            sums.gaps.push(GapSummary {
+                after_date: g.after_date,
+                before_date: g.before_date,
+            });
+        }
+        pages += 1;
+        if pages < MAX_GROUP {
+            next = next_in_group(rx, deadline);
+        }
     }
     tx.commit()?;
-    totals.fetched += sums.fetched;
-    totals.inserted += sums.inserted;
-    totals.duplicates += sums.duplicates;
-    totals.rejected += sums.rejected;
-    Ok(())
+    if group_newest > *newest {
+        *newest = group_newest;
+    }
+    Ok(sums)
+}
+
+/// The next page for an open transaction: `None` once the channel closes or
+/// the group's deadline passes with nothing queued.
+fn next_in_group(rx: &mut mpsc::Receiver<Batch>, deadline: Instant) -> Option<Batch> {
+    loop {
+        match rx.try_recv() {
+            Ok(b) => return Some(b),
+            Err(mpsc::error::TryRecvError::Disconnected) => return None,
+            Err(mpsc::error::TryRecvError::Empty) if Instant::now() >= deadline => return None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                std::thread::sleep(std::time::Duration::from_millis(2))
+            }
+        }
+    }
 }
 
 /// Sends a batch to the writer; `false` when the writer has stopped (its
