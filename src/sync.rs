@@ -433,14 +433,17 @@ fn write_group(
 /// The next page for an open transaction: `None` once the channel closes or
 /// the group's deadline passes with nothing queued.
 fn next_in_group(rx: &mut mpsc::Receiver<Batch>, deadline: Instant) -> Option<Batch> {
-    loop {
-        match rx.try_recv() {
-            Ok(b) => return Some(b),
-            Err(mpsc::error::TryRecvError::Disconnected) => return None,
-            Err(mpsc::error::TryRecvError::Empty) if Instant::now() >= deadline => return None,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                std::thread::sleep(std::time::Duration::from_millis(2))
-            }
+    match rx.try_recv() {
+        Ok(b) => Some(b),
+        Err(mpsc::error::TryRecvError::Disconnected) => None,
+        // Wait without polling: the writer runs on a blocking thread of the
+        // runtime, which can still drive a timer.
+        Err(mpsc::error::TryRecvError::Empty) => {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            tokio::runtime::Handle::current()
+                .block_on(tokio::time::timeout(wait, rx.recv()))
+                .ok()
+                .flatten()
         }
     }
 }
