@@ -256,10 +256,14 @@ pub async fn run(
     // A write failure is the root cause when both sides failed (the fetcher
     // then only saw the channel close).
     let result = match (write_error, fetched) {
-        (Some(e), _) | (None, Err(e)) => Err(e),
-        (None, Ok(())) if stop.load(Ordering::SeqCst) => Ok(()),
-        // The run that completes a backfill builds the indexes it deferred.
-        (None, Ok(())) => build_deferred_indexes(&mut conn, cfg.output.quiet),
+        (Some(e), _) => Err(e),
+        (None, fetched) if stop.load(Ordering::SeqCst) => fetched,
+        // Indexes deferred by a backfill are built once no slice is left,
+        // even if fetching failed after that (the tenant may stay down).
+        (None, fetched) => {
+            let built = build_deferred_indexes(&mut conn, cfg.output.quiet);
+            fetched.and(built)
+        }
     };
     let outcome = match &result {
         Ok(()) if stop.load(Ordering::SeqCst) => "interrupted",
