@@ -436,14 +436,7 @@ fn status_and_queries_work_while_a_sync_writes() {
     let consistent = "SELECT (SELECT count(*) FROM events) AS n, (SELECT count(*) FROM events) = (SELECT sum(events) FROM chain) AS whole";
     for _ in 0..10 {
         std::thread::sleep(Duration::from_millis(100));
-        let out = bin()
-            .arg("--db")
-            .arg(&env.db)
-            .args(["status", "--json"])
-            .output()
-            .unwrap();
-        assert_ok(&out);
-        let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let s = status_json(&env.db);
         seen.push(s["events"].as_i64().unwrap());
         let q = bin()
             .arg("--db")

@@ -513,14 +513,7 @@ fn status_reports_counts_checkpoint_and_last_run() {
     let env = Env::new();
     let tenant = tenant_with(events(321, 15));
     assert_ok(&sync(&tenant, &env.db));
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
-    assert_ok(&out);
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = status_json(&env.db);
     assert_eq!(s["events"], 321);
     assert_eq!(s["schema_version"], 2);
     assert_eq!(s["deferred_indexes"], serde_json::json!([]));
@@ -637,13 +630,7 @@ fn a_long_backfill_defers_the_random_order_indexes_and_a_resumed_run_builds_them
     for name in ["events_ip", "events_user_ts", "events_login_user"] {
         assert!(!during.iter().any(|(n, _)| n == name), "{name} kept");
     }
-    let out = bin()
-        .arg("--db")
-        .arg(&env.db)
-        .args(["status", "--json"])
-        .output()
-        .unwrap();
-    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = status_json(&env.db);
     assert_eq!(
         s["deferred_indexes"],
         serde_json::json!(["events_ip", "events_login_user", "events_user_ts"])

@@ -141,6 +141,18 @@ pub fn assert_exact(db: &Path, tenant: &FakeTenant) {
     }
 }
 
+/// `status --json` of an archive, asserting it succeeded.
+pub fn status_json(db: &Path) -> serde_json::Value {
+    let out = bin()
+        .arg("--db")
+        .arg(db)
+        .args(["status", "--json"])
+        .output()
+        .expect("run binary");
+    assert_ok(&out);
+    serde_json::from_slice(&out.stdout).expect("status JSON")
+}
+
 pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
