@@ -244,7 +244,15 @@ fn binary() -> PathBuf {
 /// Runs a child to completion and reads its CPU time and peak RSS.
 // The child is reaped by `wait4`, which also returns its resource usage.
 #[allow(clippy::zombie_processes)]
+/// Writes back dirty pages left by the previous measurement, so that the
+/// kernel's write-back throttling does not bill them to the next process.
+fn settle() {
+    unsafe { libc::sync() };
+    std::thread::sleep(Duration::from_secs(2));
+}
+
 fn run_child(cmd: &mut Command) -> Cost {
+    settle();
     let started = Instant::now();
     let child = cmd
         .stdout(std::process::Stdio::null())
@@ -350,6 +358,7 @@ fn storage_floor(db: &Path, defer: bool) -> f64 {
     let n: i64 = conn
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .expect("count");
+    settle();
     let start = self_cpu();
     conn.execute_batch("BEGIN; INSERT INTO floor_events SELECT * FROM events; COMMIT;")
         .expect("copy");
