@@ -251,6 +251,8 @@ fn settle() {
     std::thread::sleep(Duration::from_secs(2));
 }
 
+// The child is reaped by the wait4 loop below, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_child(cmd: &mut Command) -> Cost {
     settle();
     let started = Instant::now();
