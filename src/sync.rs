@@ -304,9 +304,6 @@ pub async fn run(
 /// Builds the indexes a completed backfill deferred, saying so: on a large
 /// archive it takes seconds.
 fn build_deferred_indexes(conn: &mut Connection, quiet: bool) -> Result<()> {
-    if indexes::deferred(conn)?.is_empty() {
-        return Ok(());
-    }
     let started = Instant::now();
     let built = indexes::rebuild_if_due(conn)?;
     if built > 0 && !quiet {
