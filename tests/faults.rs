@@ -423,24 +423,36 @@ fn disk_full_exits_5_without_corruption_and_a_later_sync_resumes() {
 #[test]
 fn status_and_queries_work_while_a_sync_writes() {
     let env = Env::new();
-    let tenant = tenant_with(events(20_000, 33));
+    let total = 20_000;
+    let tenant = tenant_with(events(total, 33));
     assert_ok(
         &sync_cmd(&tenant, &env.db)
             .args(["--max-events", "100"])
             .output()
             .unwrap(),
     );
-    tenant.with(|st| st.latency = Duration::from_millis(10));
+    let start = status_json(&env.db)["events"].as_i64().unwrap();
+    assert_eq!(start, 100);
+    // ~199 pages left at 100 ms each: even 4 in flight need several seconds,
+    // far longer than one status or query, so reads land mid-sync.
+    tenant.with(|st| st.latency = Duration::from_millis(100));
     let mut child = sync_cmd(&tenant, &env.db)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut seen = Vec::new();
     // Every snapshot a reader sees is whole: the events it counts are
     // exactly those sealed by committed chain links.
     let consistent = "SELECT (SELECT count(*) FROM events) AS n, (SELECT count(*) FROM events) = (SELECT sum(events) FROM chain) AS whole";
-    for _ in 0..10 {
-        std::thread::sleep(Duration::from_millis(100));
+    let mut seen = Vec::new();
+    // Reads that completed while the sync was still running.
+    let mut reads_during_sync = 0;
+    // Read until the sync exits, so the outcome does not hang on timing.
+    for round in 0.. {
+        if round == 2000 {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the sync did not finish during 2000 rounds of reads: {seen:?}");
+        }
         let s = status_json(&env.db);
         seen.push(s["events"].as_i64().unwrap());
         let q = bin()
@@ -452,9 +464,22 @@ fn status_and_queries_work_while_a_sync_writes() {
         assert_ok(&q);
         let rows: serde_json::Value = serde_json::from_slice(&q.stdout).unwrap();
         assert_eq!(rows[0]["whole"], 1, "{rows}");
+        seen.push(rows[0]["n"].as_i64().unwrap());
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        reads_during_sync += 1;
+        std::thread::sleep(Duration::from_millis(50));
     }
     assert!(child.wait().unwrap().success());
     assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    // The reads overlapped the sync: some finished before it exited, and
+    // some saw it part-way, neither the starting nor the final count.
+    assert!(reads_during_sync > 0, "no read finished mid-sync: {seen:?}");
+    assert!(
+        seen.iter().any(|&n| start < n && n < total as i64),
+        "no snapshot saw the sync part-way: {seen:?}"
+    );
     assert_exact(&env.db, &tenant);
 }
 
