@@ -250,7 +250,8 @@ fn an_interrupted_export_is_not_marked_complete_and_is_redone() {
 }
 
 /// pyarrow reads the same rows. Skipped (with a note) where pyarrow is not
-/// installed: `python3 -m pip install pyarrow`.
+/// installed: `python3 -m pip install pyarrow`; under CI (`CI=true`), where
+/// `.ci/run` installs it, a missing pyarrow fails the test instead.
 #[test]
 fn pyarrow_reads_the_export() {
     let has_pyarrow = Command::new("python3")
@@ -258,6 +259,10 @@ fn pyarrow_reads_the_export() {
         .status()
         .is_ok_and(|s| s.success());
     if !has_pyarrow {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pyarrow is not installed: CI must install pyarrow: see .ci/run"
+        );
         eprintln!(
             "SKIPPED pyarrow_reads_the_export: pyarrow is not installed (python3 -m pip install pyarrow)"
         );
