@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use auth0_archive::cli::{Engine, ExportArgs};
+use auth0_archive::query::Origin;
 use auth0_archive::query::output::{Sink, Value};
-use auth0_archive::query::sqlite::Origin;
 use auth0_archive::query::{Stop, catalog, execute, params};
-use auth0_archive::{duck, store};
+use auth0_archive::{mirror, store};
 
 const CITIES: &[(&str, &str, f64, f64)] = &[
     ("Berlin", "DE", 52.52, 13.405),
@@ -149,9 +149,9 @@ fn generate(db: &Path, n: u64, seed: u64, start_ms: i64, span_ms: i64, seq0: u64
             })
             .collect();
         let body = serde_json::to_vec(&page).unwrap();
-        let page = auth0_archive::auth0::event::parse_page(&body).unwrap();
+        let page = auth0_archive::event::parse_page(&body).unwrap();
         let tx = conn.transaction().unwrap();
-        store::writer::insert_rows(&tx, "acme.us.auth0.com", &page).unwrap();
+        store::events::insert_rows(&tx, "acme.us.auth0.com", &page).unwrap();
         tx.commit().unwrap();
     }
 }
@@ -219,7 +219,7 @@ fn main() {
         generate(&db, n, 42, start_ms, span, 0);
         println!("generated {n} events in {:.1} s", t.elapsed().as_secs_f64());
     }
-    let _ = std::fs::remove_file(duck::mirror_path(&db));
+    let _ = std::fs::remove_file(mirror::mirror_path(&db));
     let sqlite_size = std::fs::metadata(&db).unwrap().len()
         + std::fs::metadata(db.with_extension("db-wal"))
             .map(|m| m.len())
@@ -231,14 +231,14 @@ fn main() {
     );
 
     let t = Instant::now();
-    let (_, r) = duck::refresh(&db).unwrap();
+    let (_, r) = mirror::refresh(&db).unwrap();
     println!(
         "DuckDB copy built: {} rows in {:.2} s",
         r.rows,
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    duck::refresh(&db).unwrap();
+    mirror::refresh(&db).unwrap();
     println!(
         "DuckDB refresh with no new rows: {:.3} s",
         t.elapsed().as_secs_f64()
@@ -284,7 +284,7 @@ fn main() {
         generate(&db, add, 7 + add, start_ms + span, 86_400_000, seq);
         seq += add;
         let t = Instant::now();
-        let (_, r) = duck::refresh(&db).unwrap();
+        let (_, r) = mirror::refresh(&db).unwrap();
         println!(
             "DuckDB refresh after {add} new rows: {:.3} s (appended {}, rebuilt {})",
             t.elapsed().as_secs_f64(),
@@ -298,7 +298,7 @@ fn main() {
     let sqlite_size = std::fs::metadata(&db).unwrap().len();
     let export = |label: &str| {
         let t = Instant::now();
-        duck::export(
+        auth0_archive::export::run(
             &db,
             &ExportArgs {
                 out: out.clone(),

@@ -7,10 +7,9 @@ use std::path::Path;
 
 use chrono::{DurationRound, TimeDelta, Utc};
 
-use crate::cli::{DemoArgs, Engine, Format, QueryCommand, RunArgs};
-use crate::config::{
-    Auth, HttpPolicy, OutputMode, SyncConfig, SyncPlan, default_audience, parse_base_url,
-};
+use crate::auth0::{Auth, HttpPolicy, default_audience};
+use crate::cli::{DemoArgs, Engine, Format, RunArgs};
+use crate::config::{OutputMode, SyncConfig, SyncPlan, parse_base_url};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::simulator::generator::{Spec, generate};
@@ -78,14 +77,14 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             db.display(),
             shown.concat()
         );
-        query::run(
+        query::run_report(
             db,
-            QueryCommand::Run(RunArgs {
+            &RunArgs {
                 name: report.to_string(),
                 params,
                 format: Some(Format::Table),
                 engine: Engine::Sqlite,
-            }),
+            },
         )?;
     }
     eprintln!(

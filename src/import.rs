@@ -9,12 +9,12 @@ use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::auth0::event::{Page, Reject, normalize_with_fallback_id};
 use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
-use crate::store::{self, lock::SyncLock, writer};
+use crate::event::{Page, Reject, normalize_with_fallback_id};
+use crate::store::{self, events, lock::SyncLock};
 
-/// Rows per transaction.
+/// Events normalized and written at a time (all inside one transaction).
 const BATCH: usize = 1000;
 
 #[derive(Debug, Default, Serialize)]
@@ -27,17 +27,24 @@ pub struct ImportSummary {
 }
 
 pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
-    // Reading every file first means a bad file changes nothing.
+    // Every file is read and split into events before anything is written,
+    // and everything commits in one transaction: a bad file anywhere
+    // changes nothing.
     let mut texts = Vec::new();
     for f in &args.files {
         texts.push((f, read_file(f)?));
     }
-    let _lock = SyncLock::acquire(db)?;
-    let mut conn = store::open_for_write(db)?;
-    let mut summary = ImportSummary::default();
+    let mut files = Vec::new();
     for (path, text) in &texts {
         let items =
             split_items(text).map_err(|e| Error::usage(format!("{}: {e}", path.display())))?;
+        files.push(items);
+    }
+    let _lock = SyncLock::acquire(db)?;
+    let mut conn = store::open_for_write(db)?;
+    let mut summary = ImportSummary::default();
+    let tx = conn.transaction()?;
+    for items in &files {
         for chunk in items.chunks(BATCH) {
             let mut by_tenant: std::collections::BTreeMap<String, Page> = Default::default();
             for item in chunk {
@@ -56,18 +63,17 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
                     }),
                 }
             }
-            let tx = conn.transaction()?;
             for (tenant, page) in &by_tenant {
-                let o = writer::insert_rows(&tx, tenant, page)?;
+                let o = events::insert_rows(&tx, tenant, page)?;
                 summary.read += (page.events.len() + page.rejects.len()) as u64;
                 summary.inserted += o.inserted;
                 summary.duplicates += o.duplicates;
                 summary.rejected += page.rejects.len() as u64;
             }
-            tx.commit()?;
         }
         summary.files += 1;
     }
+    tx.commit()?;
     if args.json {
         println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {

@@ -1,19 +1,22 @@
 //! auth0-archive: keep an Auth0 tenant's log events in a local SQLite file and
 //! investigate them offline.
 //!
-//! Data flows one way: `auth0` (HTTP, tokens, pacing, event model) →
-//! `sync` (the incremental loop) → `store` (SQLite) → `query` / `duck`
-//! (reports, SQL, Parquet). `simulator` is a fake Auth0 tenant used by
-//! `demo` and by the tests.
+//! Data flows one way: `auth0` (HTTP, tokens, pacing, log ids) -> `event`
+//! (wire JSON -> normalized row) -> `store` (SQLite) -> `query`, `mirror`
+//! and `export` (reports, SQL, the DuckDB copy, Parquet). `sync` drives the
+//! first three; `docs/ARCHITECTURE.md` draws the whole map and what each
+//! module may use. `simulator` is a fake Auth0 tenant for `demo` and tests.
 
 pub mod auth0;
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod duck;
 pub mod error;
+pub mod event;
+pub mod export;
 pub mod import;
 pub mod log;
+pub mod mirror;
 pub mod progress;
 pub mod prune;
 pub mod query;
@@ -22,5 +25,5 @@ pub mod simulator;
 pub mod status;
 pub mod store;
 pub mod sync;
-pub mod tenants;
+pub mod time;
 pub mod verify;

@@ -40,7 +40,7 @@ fn emit(level: &str, message: &str) {
         LogFormat::Json => eprintln!(
             "{}",
             serde_json::json!({
-                "timestamp": crate::store::writer::now_text(),
+                "timestamp": crate::time::now_iso(),
                 "level": level,
                 "message": message,
             })

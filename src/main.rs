@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use auth0_archive::cli::{Cli, Command};
+use auth0_archive::cli::{Cli, Command, QueryCommand};
 use auth0_archive::error::Error;
-use auth0_archive::{config, demo, import, prune, query, status, sync, verify};
+use auth0_archive::{config, demo, export, import, prune, query, status, sync, verify};
 
 const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
@@ -40,9 +40,12 @@ fn run(cli: Cli) -> Result<(), Error> {
             sync::run_blocking(plan)
         }
         Command::Status(ref args) => status::run(&db(DEFAULT_DB), args),
-        Command::Query(cmd) => {
-            query::run(&cli.db.unwrap_or_else(|| PathBuf::from(DEFAULT_DB)), cmd)
-        }
+        Command::Query(ref cmd) => match cmd {
+            QueryCommand::List(args) => query::list(args),
+            QueryCommand::Run(args) => query::run_report(&db(DEFAULT_DB), args),
+            QueryCommand::Sql(args) => query::run_sql(&db(DEFAULT_DB), args),
+            QueryCommand::Export(args) => export::run(&db(DEFAULT_DB), args),
+        },
         Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), args),
         Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args.json),
         Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),

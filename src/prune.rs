@@ -5,12 +5,13 @@
 use std::path::Path;
 
 use crate::cli::PruneArgs;
-use crate::config::parse_date;
 use crate::error::{Error, Result};
-use crate::store::{self, lock::SyncLock, writer::now_text};
+use crate::store::{self, lock::SyncLock};
+use crate::time::{now_iso, parse_ms};
 
 pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
-    let before = parse_date(&args.before)?.timestamp_millis();
+    let before =
+        parse_ms(&args.before, false).map_err(|e| Error::usage(format!("--before: {e}")))?;
     if !args.dry_run && !args.yes {
         return Err(Error::usage(format!(
             "prune deletes archived events for good: re-run with --yes to confirm, or --dry-run to see what would go (before {})",
@@ -56,7 +57,7 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
     )?;
     tx.execute(
         "UPDATE chain SET pruned_at = ?1 WHERE seq IN (SELECT seq FROM prune_links)",
-        [now_text()],
+        [now_iso()],
     )?;
     tx.execute("DROP TABLE prune_links", [])?;
     tx.commit()?;

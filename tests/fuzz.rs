@@ -2,7 +2,8 @@
 //! any JSON object without panicking, keep `raw` byte-exact, and never lose
 //! an event that has a log_id.
 
-use auth0_archive::auth0::event::{Field, compare_log_ids, parse_page};
+use auth0_archive::auth0::log_id::compare as compare_log_ids;
+use auth0_archive::event::{Field, parse_page};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

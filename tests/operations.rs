@@ -246,13 +246,10 @@ fn import_of_a_gzip_ndjson_dump_dedupes_against_synced_events() {
 }
 
 /// A good file given together with a broken one: the import fails and none
-/// of the good file's events (all new to the archive) are committed.
-///
-/// Today import commits each file as it goes (parsing file N+1 only after
-/// file N is committed), so the good file's events stay archived after the
-/// exit 2 caused by the broken file.
+/// of the good file's events (all new to the archive) are committed. The
+/// broken file comes second, so an import that committed file by file would
+/// leave the good one behind.
 #[test]
-#[ignore = "import is not atomic yet: see issue 13"]
 fn import_with_a_broken_file_changes_nothing() {
     let env = Env::new();
     let tenant = tenant_with(events(300, 49));

@@ -3,7 +3,7 @@
 
 mod query_support;
 
-use auth0_archive::duck;
+use auth0_archive::mirror;
 use query_support::*;
 
 fn events(n: i64, offset: i64) -> Vec<Ev> {
@@ -35,15 +35,15 @@ fn duck_count(db: &std::path::Path) -> i64 {
 #[test]
 fn refresh_appends_only_rows_added_since_the_last_one() {
     let a = archive(&events(50, 0));
-    let (_, first) = duck::refresh(&a.db).unwrap();
+    let (_, first) = mirror::refresh(&a.db).unwrap();
     assert_eq!((first.appended, first.rebuilt, first.rows), (50, true, 50));
-    let (_, again) = duck::refresh(&a.db).unwrap();
+    let (_, again) = mirror::refresh(&a.db).unwrap();
     assert_eq!((again.appended, again.rebuilt), (0, false));
     add(&a.db, &events(3, DAY));
-    let (_, next) = duck::refresh(&a.db).unwrap();
+    let (_, next) = mirror::refresh(&a.db).unwrap();
     assert_eq!((next.appended, next.rebuilt, next.rows), (3, false, 53));
     assert_eq!(duck_count(&a.db), 53);
-    assert!(duck::mirror_path(&a.db).exists());
+    assert!(mirror::mirror_path(&a.db).exists());
 }
 
 #[test]
@@ -60,7 +60,7 @@ fn deleted_rows_make_the_copy_rebuild() {
     }
     // The same number of rows again, so only the deletion check can tell.
     add(&a.db, &events(5, DAY));
-    let (_, r) = duck::refresh(&a.db).unwrap();
+    let (_, r) = mirror::refresh(&a.db).unwrap();
     assert!(r.rebuilt);
     assert_eq!(r.rows, 20);
     let lite = ok(&cli(
@@ -94,7 +94,7 @@ fn a_replaced_last_row_is_noticed() {
     }
     // SQLite reuses the freed rowid for the next row.
     add(&a.db, &events(1, DAY));
-    let (_, r) = duck::refresh(&a.db).unwrap();
+    let (_, r) = mirror::refresh(&a.db).unwrap();
     assert!(r.rebuilt);
     let lite = ok(&cli(
         &a.db,

@@ -10,12 +10,12 @@ use reqwest::header::ACCEPT;
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use super::event::{Page, parse_page};
+use super::answer::{Verdict, describe_transport, refused_token, retry_or_fail, server_message};
 use super::pacing::{Pacer, RateLimit, backoff};
-use crate::config::{Auth, HttpPolicy, default_audience};
+use super::token::jwt_scopes;
+use super::{Auth, HttpPolicy, default_audience};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::store::runs::RunCounters;
 
 /// Auth0 returns at most this many events per request.
 pub const MAX_TAKE: u32 = 100;
@@ -23,6 +23,15 @@ pub const MAX_TAKE: u32 = 100;
 const MAX_RATE_LIMITED_IN_A_ROW: u32 = 50;
 /// Renew a minted token this long before it expires.
 const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(60);
+
+/// Requests sent, retried and answered 429 by one client (all clones),
+/// copied into the run history as pages commit.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RequestCounters {
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+}
 
 /// A cheap-to-clone handle: clones share the token, the pacer and the
 /// counters, so parallel workers stay within one rate-limit allowance.
@@ -47,14 +56,6 @@ struct Inner {
 struct Token {
     value: Secret,
     renew_at: Option<Instant>,
-}
-
-/// How one answer is judged by the caller.
-enum Verdict<T> {
-    Done(T),
-    /// Worth trying again; the text says what went wrong.
-    Retry(String),
-    Fail(Error),
 }
 
 #[derive(Deserialize)]
@@ -90,8 +91,8 @@ impl Auth0Client {
     }
 
     /// Requests, retries and 429s so far, over all clones.
-    pub fn counters(&self) -> RunCounters {
-        RunCounters {
+    pub fn counters(&self) -> RequestCounters {
+        RequestCounters {
             requests: self.inner.requests.load(Ordering::Relaxed),
             retries: self.inner.retries.load(Ordering::Relaxed),
             rate_limited: self.inner.rate_limited.load(Ordering::Relaxed),
@@ -227,14 +228,22 @@ impl Auth0Client {
         })
     }
 
-    /// One page of `GET /api/v2/logs?from=<from>&take=<take>`.
-    pub async fn logs_page(&self, from: &str, take: u32) -> Result<Page> {
+    /// One page of `GET /api/v2/logs?from=<from>&take=<take>`, read by
+    /// `parse`. A body `parse` refuses (truncated, HTML from a proxy) is
+    /// retried like a server error. The client knows HTTP, not the event
+    /// model: the caller brings the parser.
+    pub async fn logs_page<P>(
+        &self,
+        from: &str,
+        take: u32,
+        parse: impl Fn(&[u8]) -> std::result::Result<P, String>,
+    ) -> Result<P> {
         let mut url = self.endpoint("/api/v2/logs")?;
         url.query_pairs_mut()
             .append_pair("from", from)
             .append_pair("take", &take.min(MAX_TAKE).to_string());
         self.get(url, |status, body| match status {
-            s if s.is_success() => match parse_page(body) {
+            s if s.is_success() => match parse(body) {
                 Ok(page) => Verdict::Done(page),
                 Err(e) => Verdict::Retry(e),
             },
@@ -364,143 +373,5 @@ impl Auth0Client {
 impl Auth0Client {
     fn pacer(&self) -> std::sync::MutexGuard<'_, Pacer> {
         self.inner.pacer.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn refused_token(auth: &Auth) -> Error {
-    Error::Auth(match auth {
-        Auth::AccessToken(_) => {
-            "the access token was refused (401 Unauthorized): it is expired or invalid; \
-             provide a fresh AUTH0_ACCESS_TOKEN or use client credentials"
-                .to_string()
-        }
-        Auth::ClientCredentials { .. } => {
-            "Auth0 refused a freshly minted token (401 Unauthorized); \
-             check --audience (AUTH0_AUDIENCE) and the application's grants"
-                .to_string()
-        }
-    })
-}
-
-/// 5xx and 408 are worth retrying; any other unexpected status is not.
-fn retry_or_fail<T>(status: StatusCode, body: &[u8], what: &str) -> Verdict<T> {
-    let msg = server_message(body);
-    let text = if msg.is_empty() {
-        format!("{what} answered {status}")
-    } else {
-        format!("{what} answered {status}: {msg}")
-    };
-    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status.is_success() {
-        Verdict::Retry(text)
-    } else {
-        Verdict::Fail(Error::runtime(text))
-    }
-}
-
-/// The human part of an Auth0 error body (`message` or
-/// `error_description`), shortened; never the whole body, which could be an
-/// HTML page.
-fn server_message(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        message: Option<String>,
-        error_description: Option<String>,
-        error: Option<String>,
-    }
-    let Ok(b) = serde_json::from_slice::<ErrorBody>(body) else {
-        return String::new();
-    };
-    let text = b
-        .message
-        .or(b.error_description)
-        .or(b.error)
-        .unwrap_or_default();
-    let clean: String = text.chars().filter(|c| !c.is_control()).take(200).collect();
-    clean
-}
-
-fn describe_transport(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "the answer broke off"
-    } else {
-        "request failed"
-    };
-    // The URL carries only the checkpoint; the token travels in a header.
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        kind.to_string()
-    } else {
-        format!("{kind} ({detail})")
-    }
-}
-
-/// The scopes a JWT access token claims, when its payload can be read
-/// (`scope` as a space-separated string or `permissions` as an array).
-/// `None` for opaque tokens: then only the server can judge.
-fn jwt_scopes(token: &str) -> Option<Vec<String>> {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    if let Some(scope) = claims.get("scope").and_then(|s| s.as_str()) {
-        return Some(scope.split_whitespace().map(str::to_string).collect());
-    }
-    claims
-        .get("permissions")
-        .and_then(|p| p.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::Engine as _;
-
-    fn jwt(claims: &str) -> String {
-        let enc = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!(
-            "{}.{}.sig",
-            enc.encode("{\"alg\":\"none\"}"),
-            enc.encode(claims)
-        )
-    }
-
-    #[test]
-    fn jwt_scopes_are_read_when_present() {
-        assert_eq!(
-            jwt_scopes(&jwt(r#"{"scope":"read:logs read:users"}"#))
-                .unwrap()
-                .len(),
-            2
-        );
-        assert_eq!(
-            jwt_scopes(&jwt(r#"{"permissions":["read:users"]}"#)).unwrap(),
-            vec!["read:users"]
-        );
-        assert_eq!(jwt_scopes(&jwt(r#"{"sub":"x"}"#)), None);
-        assert_eq!(jwt_scopes("opaque-token"), None);
-    }
-
-    #[test]
-    fn server_messages_are_short_and_single_line() {
-        let body = format!(r#"{{"message":"bad\nthing {}"}}"#, "x".repeat(500));
-        let m = server_message(body.as_bytes());
-        assert!(m.len() <= 200 && !m.contains('\n'));
-        assert_eq!(server_message(b"<html>502</html>"), "");
     }
 }

@@ -3,6 +3,8 @@
 //! it is used only to build start cursors and to read an approximate time;
 //! correctness rests on `log_id` order and de-duplication alone.
 
+use std::cmp::Ordering;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 const LEN: usize = 56;
@@ -32,6 +34,25 @@ pub fn embedded_time(id: &str) -> Option<DateTime<Utc>> {
         .map(|n| n.and_utc())
 }
 
+/// Orders log ids as Auth0 does for the ids it issues: equal-length decimal
+/// ids compare as numbers, which is also their byte order. Ids of different
+/// lengths that are all digits compare numerically; anything else bytewise.
+pub fn compare(a: &str, b: &str) -> Ordering {
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    if numeric(a) && numeric(b) {
+        let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// Whether `next` lies strictly after `cursor`: a page that does not move
+/// the cursor must not be taken as progress.
+pub fn advances(next: &str, cursor: &str) -> bool {
+    compare(next, cursor) == Ordering::Greater
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +67,13 @@ mod tests {
         assert_eq!(embedded_time(&id), Some(t));
         assert_eq!(embedded_time("12345"), None);
         assert!(oldest_cursor() < id);
+    }
+
+    #[test]
+    fn order_is_numeric_for_digit_ids() {
+        assert_eq!(compare("9", "10"), Ordering::Less);
+        assert_eq!(compare("900200", "900100"), Ordering::Greater);
+        assert_eq!(compare("abc", "abd"), Ordering::Less);
+        assert!(advances("10", "9") && !advances("9", "9"));
     }
 }

@@ -1,47 +1,25 @@
-//! Saved reports, ad-hoc SQL, output formats and Parquet export.
+//! `auth0-archive query`: saved reports, ad-hoc SQL and the report list.
 //!
 //! `catalog` holds the reports of `queries/*.sql`, `params` binds their
-//! parameters, `sqlite` and `crate::duck` are the two engines, `output`
-//! writes the rows.
+//! parameters, `engine` is the interface `sqlite` and `duckdb` implement,
+//! `output` writes the rows. (`query export` is `crate::export`.)
 
 pub mod catalog;
+mod duckdb;
+pub mod engine;
 pub mod output;
 pub mod params;
-pub mod sqlite;
+mod sqlite;
 
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::cli::{Engine, Format, ListArgs, QueryCommand, RunArgs, SqlArgs};
-use crate::duck;
-use crate::error::{Error, Result};
+use crate::cli::{Engine, Format, ListArgs, RunArgs, SqlArgs};
+use crate::error::Result;
 
+pub use engine::{Origin, Stop};
 use output::{Sink, Value};
 use params::Bound;
-use sqlite::Origin;
-
-/// Why a query stopped early: the reader went away (`| head`), or an error.
-#[derive(Debug)]
-pub enum Stop {
-    Pipe,
-    Err(Error),
-}
-
-impl From<io::Error> for Stop {
-    fn from(e: io::Error) -> Self {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            Stop::Pipe
-        } else {
-            Stop::Err(Error::runtime(format!("cannot write the output: {e}")))
-        }
-    }
-}
-
-impl From<Error> for Stop {
-    fn from(e: Error) -> Self {
-        Stop::Err(e)
-    }
-}
 
 /// A closed stdout is not an error: `auth0-archive query ... | head` exits 0.
 fn finish(result: Result<(), Stop>) -> Result<()> {
@@ -51,14 +29,19 @@ fn finish(result: Result<(), Stop>) -> Result<()> {
     }
 }
 
-/// Runs a `query` subcommand against the archive at `db`.
-pub fn run(db: &Path, cmd: QueryCommand) -> Result<()> {
-    match cmd {
-        QueryCommand::List(args) => finish(list(&args)),
-        QueryCommand::Run(args) => finish(run_report(db, &args)),
-        QueryCommand::Sql(args) => finish(run_sql(db, &args)),
-        QueryCommand::Export(args) => duck::export(db, &args),
-    }
+/// `query list`.
+pub fn list(args: &ListArgs) -> Result<()> {
+    finish(write_list(args))
+}
+
+/// `query run NAME`.
+pub fn run_report(db: &Path, args: &RunArgs) -> Result<()> {
+    finish(report(db, args))
+}
+
+/// `query sql TEXT`.
+pub fn run_sql(db: &Path, args: &SqlArgs) -> Result<()> {
+    finish(sql(db, args))
 }
 
 fn stdout_sink(format: Option<Format>) -> Box<dyn Sink> {
@@ -69,7 +52,7 @@ fn stdout_sink(format: Option<Format>) -> Box<dyn Sink> {
     )
 }
 
-fn run_report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
+fn report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
     let report = catalog::find(&args.name)?;
     let (sql, values) = params::bind(&report, &args.params)?;
     let mut sink = stdout_sink(args.format);
@@ -83,7 +66,7 @@ fn run_report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
     )
 }
 
-fn run_sql(db: &Path, args: &SqlArgs) -> Result<(), Stop> {
+fn sql(db: &Path, args: &SqlArgs) -> Result<(), Stop> {
     let mut sink = stdout_sink(args.format);
     execute(
         db,
@@ -104,16 +87,10 @@ pub fn execute(
     origin: Origin,
     sink: &mut dyn Sink,
 ) -> Result<(), Stop> {
-    match engine {
-        Engine::Sqlite => {
-            let conn = sqlite::open(db)?;
-            sqlite::run(&conn, sql, values, origin, sink)
-        }
-        Engine::Duckdb => duck::query(db, sql, values, origin, sink),
-    }
+    engine::open(db, engine, origin)?.run(sql, values, origin, sink)
 }
 
-fn list(args: &ListArgs) -> Result<(), Stop> {
+fn write_list(args: &ListArgs) -> Result<(), Stop> {
     let reports = catalog::reports()?;
     let format = output::resolve_format(args.format);
     let mut out = BufWriter::new(io::stdout().lock());

@@ -2,8 +2,6 @@
 //! `:name` placeholders of a saved report into positional `?` so the same
 //! values can be bound on SQLite and DuckDB alike.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-
 use crate::error::{Error, Result};
 
 use super::catalog::{ParamSpec, Report};
@@ -67,7 +65,7 @@ impl ParamType {
                 .map(Bound::Real)
                 .ok_or_else(|| format!("'{value}' is not a number")),
             Self::Text => Ok(Bound::Text(value.to_string())),
-            Self::Time => parse_time(v, upper).map(Bound::Int),
+            Self::Time => crate::time::parse_ms(v, upper).map(Bound::Int),
         }
     }
 }
@@ -75,36 +73,6 @@ impl ParamType {
 /// Epoch milliseconds of `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS[.fff]` (UTC) or
 /// RFC 3339. With `end_of_day`, a bare date means the next midnight, so
 /// `until=2026-10-05` includes all of 5 October.
-pub fn parse_time(v: &str, end_of_day: bool) -> Result<i64, String> {
-    if let Ok(d) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        let d = if end_of_day {
-            d.succ_opt().unwrap_or(d)
-        } else {
-            d
-        };
-        return Ok(d
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            .timestamp_millis());
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
-        return Ok(t.with_timezone(&Utc).timestamp_millis());
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S%.f",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(v, fmt) {
-            return Ok(t.and_utc().timestamp_millis());
-        }
-    }
-    Err(format!(
-        "'{v}' is not a time; use YYYY-MM-DD or RFC 3339 (2026-10-01T12:00:00Z)"
-    ))
-}
-
 /// Whether a time parameter is an upper bound (its bare dates include the day).
 fn is_upper_bound(name: &str) -> bool {
     name == "until" || name.ends_with("_until")
@@ -287,10 +255,13 @@ mod tests {
 
     #[test]
     fn a_bare_until_date_includes_the_whole_day() {
-        let since = parse_time("2026-10-05", false).unwrap();
-        let until = parse_time("2026-10-05", true).unwrap();
+        let since = crate::time::parse_ms("2026-10-05", false).unwrap();
+        let until = crate::time::parse_ms("2026-10-05", true).unwrap();
         assert_eq!(until - since, 86_400_000);
-        assert_eq!(parse_time("2026-10-05T00:00:00Z", true).unwrap(), since);
-        assert!(parse_time("yesterday", false).is_err());
+        assert_eq!(
+            crate::time::parse_ms("2026-10-05T00:00:00Z", true).unwrap(),
+            since
+        );
+        assert!(crate::time::parse_ms("yesterday", false).is_err());
     }
 }

@@ -15,14 +15,37 @@ use rusqlite::{Connection, ToSql};
 use crate::error::{Error, Result};
 use crate::store;
 
-use super::Stop;
+use super::engine::{Engine, Origin, Stop, read_only_refusal};
 use super::output::{Sink, Value};
 use super::params::Bound;
+
+/// A read-only connection to the archive.
+pub struct SqliteEngine {
+    conn: Connection,
+}
+
+impl SqliteEngine {
+    pub fn open(db: &Path) -> Result<Self> {
+        Ok(SqliteEngine { conn: open(db)? })
+    }
+}
+
+impl Engine for SqliteEngine {
+    fn run(
+        &self,
+        sql: &str,
+        values: &[Bound],
+        origin: Origin,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Stop> {
+        run(&self.conn, sql, values, origin, sink)
+    }
+}
 
 /// Opens the archive read-only, with ATTACH disabled and the helper
 /// functions registered. Extension loading stays off (SQLite's default:
 /// `load_extension()` is refused unless explicitly enabled).
-pub fn open(db: &Path) -> Result<Connection> {
+fn open(db: &Path) -> Result<Connection> {
     let conn = store::open_read_only(db)?;
     // SAFETY: `handle()` is the live connection owned by `conn`; sqlite3_limit
     // only adjusts a per-connection limit. Zero attached databases makes
@@ -74,36 +97,17 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
     })?;
     conn.create_scalar_function("pi", 0, flags, |_| Ok(std::f64::consts::PI))?;
     conn.create_scalar_function("epoch_day", 1, flags, |ctx| {
-        Ok(ctx.get::<Option<i64>>(0)?.and_then(epoch_day))
+        Ok(ctx.get::<Option<i64>>(0)?.and_then(crate::time::epoch_day))
     })?;
     conn.create_scalar_function("epoch_iso", 1, flags, |ctx| {
-        Ok(ctx.get::<Option<i64>>(0)?.and_then(epoch_iso))
+        Ok(ctx.get::<Option<i64>>(0)?.and_then(crate::time::epoch_iso))
     })?;
     Ok(())
 }
 
-/// `YYYY-MM-DD` (UTC) of epoch milliseconds.
-pub fn epoch_day(ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d").to_string())
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of epoch milliseconds, as Auth0 writes dates.
-pub fn epoch_iso(ms: i64) -> Option<String> {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-}
-
-/// Where a statement came from: a saved report (its failures are ours) or
-/// the user's ad-hoc SQL (its failures are usage errors).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    Report,
-    AdHoc,
-}
-
 /// Runs one statement and streams its rows into `sink`. Only statements that
 /// do not write are accepted.
-pub fn run(
+fn run(
     conn: &Connection,
     sql: &str,
     params: &[Bound],
@@ -148,14 +152,6 @@ fn value(v: ValueRef<'_>) -> Value {
         ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::Text(hex::encode(b)),
     }
-}
-
-/// The error for any statement that would change something.
-pub fn read_only_refusal() -> Error {
-    Error::usage(
-        "query sql is read-only: this statement would modify the archive or attach another file, \
-         and was refused (nothing was changed); use SELECT, WITH or EXPLAIN",
-    )
 }
 
 fn sql_error(e: rusqlite::Error, origin: Origin) -> Stop {

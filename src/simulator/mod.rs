@@ -4,15 +4,16 @@
 //! tests use it as the fake tenant (it is part of the library so both share
 //! one implementation of Auth0's behaviour).
 
+mod api;
 pub mod generator;
-mod server;
+mod http;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::auth0::event::compare_log_ids;
+use crate::auth0::log_id;
 
 /// One event as the tenant holds it: `key` orders it for `from` (the
 /// `log_id`, or a stand-in for an event that has none), `raw` is what is sent.
@@ -154,7 +155,7 @@ impl TenantState {
     /// Adds events, keeping the `log_id` order Auth0 pages in.
     pub fn push_events(&mut self, events: impl IntoIterator<Item = StoredEvent>) {
         self.events.extend(events);
-        self.events.sort_by(|a, b| compare_log_ids(&a.key, &b.key));
+        self.events.sort_by(|a, b| log_id::compare(&a.key, &b.key));
     }
 
     pub fn events(&self) -> &[StoredEvent] {
@@ -164,7 +165,7 @@ impl TenantState {
     /// Retention: drops every event whose key sorts before `key`.
     pub fn expire_before(&mut self, key: &str) {
         self.events
-            .retain(|e| compare_log_ids(&e.key, key) != std::cmp::Ordering::Less);
+            .retain(|e| log_id::compare(&e.key, key) != std::cmp::Ordering::Less);
     }
 
     /// Limits log requests with a token bucket that starts full.
@@ -220,7 +221,7 @@ impl FakeTenant {
         let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(state));
         let (tx, rx) = tokio::sync::oneshot::channel();
-        tokio::spawn(server::serve(listener, state.clone(), rx));
+        tokio::spawn(http::serve(listener, state.clone(), rx));
         Ok(FakeTenant {
             addr,
             state,

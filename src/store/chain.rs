@@ -71,7 +71,7 @@ pub fn seal(
         events.first().map(|e| e.0),
         events.last().map(|e| e.0),
         link,
-        super::writer::now_text()
+        crate::time::now_iso()
     ])?;
     Ok(())
 }

@@ -1,12 +1,14 @@
 //! The SQLite archive: opening, schema migrations and connection settings.
-//! Writing pages lives in `writer`, the sync history in `runs`.
+//! `events` writes pages with their checkpoint, `chain` seals them, `runs`
+//! keeps the sync history, `slices` the parallel backfill's cursors,
+//! `indexes` the indexes a backfill defers, `lock` the one-writer lock.
 
 pub mod chain;
+pub mod events;
 pub mod indexes;
 pub mod lock;
 pub mod runs;
 pub mod slices;
-pub mod writer;
 
 use std::path::Path;
 
@@ -74,11 +76,11 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| Error::sqlite(&format!("cannot open {}", path.display()), e))?;
-    configure(&conn).map_err(|e| Error::sqlite(&format!("cannot use {}", path.display()), e))?;
+        .map_err(|e| Error::sqlite(format!("cannot open {}", path.display()), e))?;
+    configure(&conn).map_err(|e| Error::sqlite(format!("cannot use {}", path.display()), e))?;
     check_version(&conn, path)?;
     migrate(&mut conn)
-        .map_err(|e| Error::sqlite(&format!("cannot set up {}", path.display()), e))?;
+        .map_err(|e| Error::sqlite(format!("cannot set up {}", path.display()), e))?;
     Ok(conn)
 }
 
@@ -94,10 +96,10 @@ pub fn open_read_only(path: &Path) -> Result<Connection> {
     check_is_sqlite_or_absent(path)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| Error::sqlite(&format!("cannot open {}", path.display()), e))?;
+        .map_err(|e| Error::sqlite(format!("cannot open {}", path.display()), e))?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     let version = user_version(&conn)
-        .map_err(|e| Error::sqlite(&format!("cannot read {}", path.display()), e))?;
+        .map_err(|e| Error::sqlite(format!("cannot read {}", path.display()), e))?;
     if version == 0 {
         return Err(Error::database(format!(
             "{} holds no archive yet: run `auth0-archive sync` first",
@@ -140,7 +142,7 @@ fn user_version(conn: &Connection) -> rusqlite::Result<u32> {
 
 fn check_version(conn: &Connection, path: &Path) -> Result<()> {
     let version = user_version(conn)
-        .map_err(|e| Error::sqlite(&format!("cannot read {}", path.display()), e))?;
+        .map_err(|e| Error::sqlite(format!("cannot read {}", path.display()), e))?;
     if version > SCHEMA_VERSION {
         return Err(Error::database(format!(
             "{} has schema version {version}, newer than this auth0-archive knows ({SCHEMA_VERSION}); \

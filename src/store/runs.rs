@@ -3,23 +3,17 @@
 
 use rusqlite::{Connection, Transaction, params};
 
-use crate::auth0::event::Page;
+use crate::auth0::client::RequestCounters;
 use crate::error::Result;
+use crate::event::Page;
+use crate::time::now_iso;
 
-use super::writer::{PageOutcome, now_text};
-
-/// HTTP-side counters of a run, copied into `sync_runs` as pages commit.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct RunCounters {
-    pub requests: u64,
-    pub retries: u64,
-    pub rate_limited: u64,
-}
+use super::events::PageOutcome;
 
 pub fn begin_run(conn: &Connection, tenant: &str, checkpoint_from: Option<&str>) -> Result<i64> {
     conn.execute(
         "INSERT INTO sync_runs (tenant, started_at, checkpoint_from) VALUES (?1, ?2, ?3)",
-        params![tenant, now_text(), checkpoint_from],
+        params![tenant, now_iso(), checkpoint_from],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -30,7 +24,7 @@ pub(super) fn add_page(
     outcome: &PageOutcome,
     page: &Page,
     checkpoint: Option<&str>,
-    counters: &RunCounters,
+    counters: &RequestCounters,
 ) -> Result<()> {
     tx.prepare_cached(
         "UPDATE sync_runs SET
@@ -59,7 +53,7 @@ pub fn finish_run(
     run_id: i64,
     outcome: &str,
     error: Option<&str>,
-    counters: &RunCounters,
+    counters: &RequestCounters,
 ) -> Result<()> {
     conn.execute(
         "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, error = ?4,
@@ -67,7 +61,7 @@ pub fn finish_run(
          WHERE id = ?1",
         params![
             run_id,
-            now_text(),
+            now_iso(),
             outcome,
             error,
             counters.requests as i64,

@@ -120,7 +120,7 @@ pub fn archived(db: &Path) -> Vec<(String, String)> {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    rows.sort_by(|a, b| auth0_archive::auth0::event::compare_log_ids(&a.0, &b.0));
+    rows.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.0, &b.0));
     rows
 }
 
@@ -139,7 +139,7 @@ pub fn assert_exact_events(db: &Path, events: &[StoredEvent]) {
         .filter(|e| !e.key.is_empty())
         .map(|e| (e.key.clone(), e.raw.clone()))
         .collect();
-    expected.sort_by(|a, b| auth0_archive::auth0::event::compare_log_ids(&a.0, &b.0));
+    expected.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.0, &b.0));
     let got = archived(db);
     assert_eq!(got.len(), expected.len(), "event count differs");
     for (g, e) in got.iter().zip(&expected) {

@@ -95,11 +95,11 @@ pub fn archive(events: &[Ev]) -> Archive {
 /// Appends events to the archive at `db` in one transaction.
 pub fn add(db: &Path, events: &[Ev]) {
     let body = serde_json::to_vec(&events.iter().map(|e| e.0.clone()).collect::<Vec<_>>()).unwrap();
-    let page = auth0_archive::auth0::event::parse_page(&body).unwrap();
+    let page = auth0_archive::event::parse_page(&body).unwrap();
     assert_eq!(page.events.len(), events.len());
     let mut conn = auth0_archive::store::open_for_write(db).unwrap();
     let tx = conn.transaction().unwrap();
-    auth0_archive::store::writer::insert_rows(&tx, "acme.us.auth0.com", &page).unwrap();
+    auth0_archive::store::events::insert_rows(&tx, "acme.us.auth0.com", &page).unwrap();
     tx.commit().unwrap();
 }
 

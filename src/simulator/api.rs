@@ -1,188 +1,14 @@
-//! A minimal HTTP/1.1 server, hand-written so that faults can be injected at
-//! the byte level (a body that breaks off, a connection dropped before the
-//! status line) where a framework would not allow it.
+//! The fake tenant's API: the token endpoint, `GET /api/v2/logs` with
+//! checkpoint paging, `GET /api/v2/logs/{id}`, authorization, the rate
+//! limiters and the fault dice. Decided under the state lock.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
+use super::http::{Answer, Request, parse_query};
 use super::{Fault, TenantState};
-use crate::auth0::event::compare_log_ids;
+use crate::auth0::log_id;
 
-struct Request {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-    fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What to send back, decided under the state lock, written after it.
-struct Answer {
-    status: u16,
-    content_type: &'static str,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    fault: Option<Fault>,
-    delay: Duration,
-}
-
-impl Answer {
-    fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Answer {
-            status,
-            content_type: "application/json; charset=utf-8",
-            headers: Vec::new(),
-            body: body.into(),
-            fault: None,
-            delay: Duration::ZERO,
-        }
-    }
-    fn error(status: u16, error: &str, message: &str) -> Self {
-        Answer::json(
-            status,
-            serde_json::json!({"statusCode": status, "error": error, "message": message})
-                .to_string(),
-        )
-    }
-}
-
-pub(super) async fn serve(
-    listener: TcpListener,
-    state: Arc<Mutex<TenantState>>,
-    mut shutdown: tokio::sync::oneshot::Receiver<()>,
-) {
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            accepted = listener.accept() => {
-                if let Ok((sock, _)) = accepted {
-                    tokio::spawn(connection(sock, state.clone()));
-                }
-            }
-        }
-    }
-}
-
-async fn connection(mut sock: TcpStream, state: Arc<Mutex<TenantState>>) {
-    let mut buf = Vec::new();
-    while let Some(req) = read_request(&mut sock, &mut buf).await {
-        let answer = {
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            route(&mut st, &req)
-        };
-        if !answer.delay.is_zero() {
-            tokio::time::sleep(answer.delay).await;
-        }
-        if !write_answer(&mut sock, answer).await {
-            return;
-        }
-    }
-}
-
-async fn read_request(sock: &mut TcpStream, buf: &mut Vec<u8>) -> Option<Request> {
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        let mut chunk = [0u8; 8192];
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next()?.split(' ');
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let len: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let body_start = head_end + 4;
-    while buf.len() < body_start + len {
-        let mut chunk = [0u8; 8192];
-        let n = sock.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let body = buf[body_start..body_start + len].to_vec();
-    buf.drain(..body_start + len);
-    let (path, query) = match target.split_once('?') {
-        Some((p, q)) => (p.to_string(), parse_query(q)),
-        None => (target, Vec::new()),
-    };
-    Some(Request {
-        method,
-        path,
-        query,
-        headers,
-        body,
-    })
-}
-
-fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
-        .map(|(k, v)| (percent_decode(k), percent_decode(v)))
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(h * 16 + l);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).to_string()
-}
-
-fn route(st: &mut TenantState, req: &Request) -> Answer {
+pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
     st.stats.requests += 1;
     let mut answer = match (req.method.as_str(), req.path.as_str()) {
         ("POST", "/oauth/token") => token(st, req),
@@ -408,7 +234,7 @@ fn page(st: &mut TenantState, req: &Request) -> Answer {
     let start = match req.param("from") {
         Some(from) => st
             .events
-            .partition_point(|e| compare_log_ids(&e.key, from) != std::cmp::Ordering::Greater),
+            .partition_point(|e| log_id::compare(&e.key, from) != std::cmp::Ordering::Greater),
         None => 0,
     };
     let end = (start + take).min(st.events.len());
@@ -453,42 +279,4 @@ fn one_log(st: &mut TenantState, req: &Request, id: &str) -> Answer {
         Some(e) => Answer::json(200, e.raw.clone()),
         None => Answer::error(404, "Not Found", "The log does not exist."),
     }
-}
-
-/// Writes the answer, damaged as its fault says. `false` closes the connection.
-async fn write_answer(sock: &mut TcpStream, a: Answer) -> bool {
-    if a.fault == Some(Fault::DropBeforeResponse) {
-        return false;
-    }
-    let reason = match a.status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        _ => "Unknown",
-    };
-    let mut head = format!(
-        "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
-        a.status,
-        a.content_type,
-        a.body.len()
-    );
-    for (k, v) in &a.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    if sock.write_all(head.as_bytes()).await.is_err() {
-        return false;
-    }
-    if a.fault == Some(Fault::DropMidBody) {
-        let _ = sock.write_all(&a.body[..a.body.len() / 2]).await;
-        let _ = sock.flush().await;
-        return false;
-    }
-    sock.write_all(&a.body).await.is_ok() && sock.flush().await.is_ok()
 }

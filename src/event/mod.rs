@@ -1,15 +1,16 @@
-//! The Auth0 log event on the wire, and its normalization into an `events`
-//! row. Parsing borrows from the response body; every field is lenient about
-//! its JSON type (Auth0's schema is open and has known type traps), so one odd
+//! Normalization: an Auth0 log event as sent (`wire`) becomes one `events`
+//! row (`EventRow`), whose columns `columns` lists once for every consumer.
+//! Parsing borrows from the response body; every field is lenient about its
+//! JSON type (Auth0's schema is open and has known type traps), so one odd
 //! field never costs the event. `raw` is the event's bytes exactly as sent.
 
-use std::borrow::Cow;
-use std::cmp::Ordering;
-use std::fmt;
+pub mod columns;
+mod wire;
 
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+
+use crate::auth0::log_id;
+use wire::{Text, WireEvent};
 
 /// One normalized row of the `events` table (without `tenant`, which the
 /// store adds). Text columns are spans: most point into `raw` itself (a
@@ -35,40 +36,8 @@ struct Span {
     len: u32,
 }
 
-/// The text columns of an event besides `log_id` and `raw`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field {
-    Date,
-    Type,
-    Description,
-    Connection,
-    ConnectionId,
-    ClientId,
-    ClientName,
-    Ip,
-    ClientIp,
-    UserAgent,
-    Hostname,
-    UserId,
-    UserName,
-    Audience,
-    Scope,
-    Strategy,
-    StrategyType,
-    TenantName,
-    EnvironmentName,
-    CountryCode,
-    CountryCode3,
-    CountryName,
-    CityName,
-    SubdivisionCode,
-    SubdivisionName,
-    TimeZone,
-    ContinentCode,
-    Details,
-}
-
-const FIELD_COUNT: usize = Field::Details as usize + 1;
+use columns::FIELD_COUNT;
+pub use columns::{COLUMNS, Column, Field, Kind, Source, event_columns};
 
 impl EventRow {
     pub fn log_id(&self) -> &str {
@@ -159,25 +128,12 @@ impl Page {
         self.events
             .iter()
             .map(|e| e.log_id())
-            .max_by(|a, b| compare_log_ids(a, b))
+            .max_by(|a, b| log_id::compare(a, b))
     }
 
     /// Smallest event time in the page, epoch milliseconds.
     pub fn min_ts(&self) -> Option<i64> {
         self.events.iter().filter_map(|e| e.ts).min()
-    }
-}
-
-/// Orders log ids as Auth0 does for the ids it issues: equal-length decimal
-/// ids compare as numbers, which is also their byte order. Ids of different
-/// lengths that are all digits compare numerically; anything else bytewise.
-pub fn compare_log_ids(a: &str, b: &str) -> Ordering {
-    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    if numeric(a) && numeric(b) {
-        let (a, b) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    } else {
-        a.cmp(b)
     }
 }
 
@@ -329,300 +285,6 @@ fn canonical_date(d: &str) -> Option<i64> {
     Some(time.and_utc().timestamp_millis())
 }
 
-/// The fields we type; everything else is skipped here and survives in `raw`.
-#[derive(Deserialize)]
-struct WireEvent<'a> {
-    #[serde(borrow, default)]
-    log_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    date: Option<Text<'a>>,
-    #[serde(borrow, default, rename = "type")]
-    r#type: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    description: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    connection: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    connection_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    client_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    client_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    ip: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    client_ip: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    user_agent: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    hostname: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    user_id: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    user_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    audience: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    scope: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    strategy: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    strategy_type: Option<Text<'a>>,
-    #[serde(default)]
-    is_mobile: Option<Flag>,
-    #[serde(default, rename = "isMobile")]
-    is_mobile_camel: Option<Flag>,
-    #[serde(borrow, default)]
-    tenant_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    environment_name: Option<Text<'a>>,
-    #[serde(borrow, default)]
-    location_info: Option<Location<'a>>,
-    #[serde(borrow, default)]
-    details: Option<&'a RawValue>,
-}
-
-#[derive(Default)]
-struct WireLocation<'a> {
-    country_code: Option<Text<'a>>,
-    country_code3: Option<Text<'a>>,
-    country_name: Option<Text<'a>>,
-    city_name: Option<Text<'a>>,
-    subdivision_code: Option<Text<'a>>,
-    subdivision_name: Option<Text<'a>>,
-    latitude: Option<Number>,
-    longitude: Option<Number>,
-    time_zone: Option<Text<'a>>,
-    continent_code: Option<Text<'a>>,
-}
-
-/// `location_info` read in the same pass as the event: an object gives its
-/// fields (unknown ones skipped, a repeated one last-wins), anything else
-/// (null, a string, an array) gives no location rather than an error.
-struct Location<'a>(WireLocation<'a>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Location<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Location<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut l = WireLocation::default();
-                while let Some(LocationKey(key)) = map.next_key()? {
-                    match key {
-                        "country_code" => l.country_code = map.next_value()?,
-                        "country_code3" => l.country_code3 = map.next_value()?,
-                        "country_name" => l.country_name = map.next_value()?,
-                        "city_name" => l.city_name = map.next_value()?,
-                        "subdivision_code" => l.subdivision_code = map.next_value()?,
-                        "subdivision_name" => l.subdivision_name = map.next_value()?,
-                        "latitude" => l.latitude = map.next_value()?,
-                        "longitude" => l.longitude = map.next_value()?,
-                        "time_zone" => l.time_zone = map.next_value()?,
-                        "continent_code" => l.continent_code = map.next_value()?,
-                        _ => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(Location(l))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Location(WireLocation::default()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A `location_info` key, matched without allocating (`None` for keys we
-/// do not type).
-struct LocationKey(&'static str);
-
-impl<'de> Deserialize<'de> for LocationKey {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = LocationKey;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                const KNOWN: [&str; 10] = [
-                    "country_code",
-                    "country_code3",
-                    "country_name",
-                    "city_name",
-                    "subdivision_code",
-                    "subdivision_name",
-                    "latitude",
-                    "longitude",
-                    "time_zone",
-                    "continent_code",
-                ];
-                Ok(LocationKey(
-                    KNOWN.into_iter().find(|k| *k == v).unwrap_or(""),
-                ))
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// A text column fed by any JSON value: strings as they are, numbers and
-/// booleans as their JSON text, arrays of strings space-joined (the OAuth
-/// `scope` convention), other arrays and objects as JSON text. Empty strings
-/// and null become `None`, as DESIGN.md requires.
-struct Text<'a>(Option<Cow<'a, str>>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Borrowed(v))))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v))))
-            }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Borrowed(if v { "true" } else { "false" }))))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-                Ok(Text(None))
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any(V)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut items: Vec<serde_json::Value> = Vec::new();
-                while let Some(v) = seq.next_element()? {
-                    items.push(v);
-                }
-                let joined = if items.iter().all(|v| v.is_string()) {
-                    items
-                        .iter()
-                        .filter_map(|v| v.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                } else {
-                    serde_json::Value::Array(items).to_string()
-                };
-                Ok(Text(Some(Cow::Owned(joined))))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let v: serde_json::Value =
-                    Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(Text(Some(Cow::Owned(v.to_string()))))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A coordinate sent as a number or as a numeric string; anything else is
-/// unknown rather than an error.
-struct Number(Option<f64>);
-
-impl<'de> Deserialize<'de> for Number {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Number;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
-                Ok(Number(Some(v).filter(|f| f.is_finite())))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
-                Ok(Number(Some(v as f64)))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
-                Ok(Number(Some(v as f64)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Number, E> {
-                Ok(Number(
-                    v.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-                ))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Number, E> {
-                Ok(Number(None))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Number, E> {
-                Ok(Number(None))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Number, A::Error> {
-                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(Number(None))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Number, A::Error> {
-                while map
-                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(Number(None))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// `is_mobile` / `isMobile`: a boolean, or its common spellings.
-struct Flag(Option<bool>);
-
-impl<'de> Deserialize<'de> for Flag {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let t = Text::deserialize(d)?;
-        Ok(Flag(match t.0.as_deref() {
-            Some("true") | Some("1") | Some("TRUE") | Some("True") => Some(true),
-            Some("false") | Some("0") | Some("FALSE") | Some("False") => Some(false),
-            _ => None,
-        }))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -630,6 +292,47 @@ mod tests {
     fn one(json: &str) -> EventRow {
         let raw: &RawValue = serde_json::from_str(json).unwrap();
         normalize(raw).unwrap()
+    }
+
+    /// Each typed field filled with its own column name: a field read from
+    /// the wrong key, or stored under the wrong column, shows here.
+    #[test]
+    fn every_text_field_lands_in_the_column_of_its_name() {
+        let location = [
+            Field::CountryCode,
+            Field::CountryCode3,
+            Field::CountryName,
+            Field::CityName,
+            Field::SubdivisionCode,
+            Field::SubdivisionName,
+            Field::TimeZone,
+            Field::ContinentCode,
+        ];
+        let fields: Vec<Field> = COLUMNS
+            .iter()
+            .filter_map(|c| match c.source {
+                Source::Text(f) if f != Field::Date && f != Field::Details => Some(f),
+                _ => None,
+            })
+            .collect();
+        let pairs = |inside: bool| {
+            fields
+                .iter()
+                .filter(|f| location.contains(f) == inside)
+                .map(|f| format!("{:?}:{:?}", f.column(), f.column()))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let json = format!(
+            r#"{{"log_id":"1",{},"location_info":{{{}}},"details":{{"k":1}}}}"#,
+            pairs(false),
+            pairs(true)
+        );
+        let e = one(&json);
+        for f in fields {
+            assert_eq!(e.get(f), Some(f.column()), "{f:?}");
+        }
+        assert_eq!(e.get(Field::Details), Some(r#"{"k":1}"#));
     }
 
     #[test]
@@ -749,12 +452,5 @@ mod tests {
             "5"
         );
         assert!(normalize_with_fallback_id(raw, None).is_ok());
-    }
-
-    #[test]
-    fn log_id_order_is_numeric_for_digit_ids() {
-        assert_eq!(compare_log_ids("9", "10"), Ordering::Less);
-        assert_eq!(compare_log_ids("900200", "900100"), Ordering::Greater);
-        assert_eq!(compare_log_ids("abc", "abd"), Ordering::Less);
     }
 }

@@ -1,59 +1,21 @@
 //! Validated settings. `cli` holds what clap parsed; this turns it, once,
-//! into a `SyncConfig` the rest of the program can trust.
+//! into a `SyncPlan` the rest of the program can trust. A tenant's
+//! connection settings come from the command line or from a tenants file
+//! (`tenants`) in one shape, `TenantSettings`, checked by the same code.
+
+pub mod tenants;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use reqwest::Url;
 
+use crate::auth0::{Auth, HttpPolicy, default_audience};
 use crate::cli::{AuthType, SyncArgs};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-
-/// How `sync` authenticates.
-#[derive(Debug, Clone)]
-pub enum Auth {
-    /// Client-credentials grant, minted at start and again on a 401.
-    ClientCredentials {
-        client_id: String,
-        client_secret: Secret,
-        audience: String,
-    },
-    /// A ready token; it cannot be renewed.
-    AccessToken(Secret),
-}
-
-impl Auth {
-    /// The secrets this configuration holds, so output can be scrubbed of them.
-    pub fn secrets(&self) -> Vec<&str> {
-        match self {
-            Auth::ClientCredentials { client_secret, .. } => vec![client_secret.expose()],
-            Auth::AccessToken(t) => vec![t.expose()],
-        }
-    }
-}
-
-/// Retry and timeout policy for HTTP requests.
-#[derive(Debug, Clone, Copy)]
-pub struct HttpPolicy {
-    pub max_retries: u32,
-    pub first_retry_delay: Duration,
-    pub max_retry_delay: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for HttpPolicy {
-    fn default() -> Self {
-        HttpPolicy {
-            max_retries: 8,
-            first_retry_delay: Duration::from_millis(500),
-            max_retry_delay: Duration::from_secs(30),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 /// Where progress and the summary go.
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,6 +24,7 @@ pub struct OutputMode {
     pub quiet: bool,
 }
 
+/// Everything needed to sync one tenant.
 #[derive(Debug, Clone)]
 pub struct SyncConfig {
     pub db: PathBuf,
@@ -94,9 +57,22 @@ impl SyncPlan {
         if args.concurrency == 0 {
             return Err(Error::usage("--concurrency must be at least 1"));
         }
+        let shared = SharedSettings::from_args(args)?;
         let tenants = match &args.config {
-            Some(file) => crate::tenants::load(file, &db, args)?,
-            None => vec![SyncConfig::from_args(db, args)?],
+            Some(file) => tenants::TenantsFile::load(file)?
+                .select(args.tenant.as_deref())?
+                .into_iter()
+                .map(|(name, t)| {
+                    SyncConfig::new(db.clone(), &t, &shared).map_err(|e| {
+                        Error::usage(format!("{} tenant {name:?}: {e}", file.display()))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => vec![SyncConfig::new(
+                db,
+                &TenantSettings::from_args(args),
+                &shared,
+            )?],
         };
         Ok(SyncPlan {
             tenants,
@@ -128,31 +104,59 @@ pub fn parse_interval(s: &str) -> Result<Duration> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-impl SyncConfig {
-    pub fn from_args(db: PathBuf, args: &SyncArgs) -> Result<Self> {
-        let raw_url = non_empty(args.base_url.as_deref()).ok_or_else(|| {
-            Error::usage(
-                "missing tenant URL: set --base-url or AUTH0_BASE_URL (e.g. acme.us.auth0.com)",
-            )
-        })?;
-        let base_url = parse_base_url(raw_url)?;
-        let tenant = match non_empty(args.tenant.as_deref()) {
-            Some(name) => name.to_string(),
-            None => base_url.host_str().unwrap_or_default().to_string(),
-        };
-        let auth = resolve_auth(args, &base_url)?;
-        let since = args.since.as_deref().map(parse_date).transpose()?;
+/// One tenant's connection settings, as given on the command line or in a
+/// tenants file entry; not yet checked.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSettings {
+    /// The `tenant` column value [default: the host of `base_url`].
+    pub name: Option<String>,
+    pub base_url: Option<String>,
+    pub auth_type: Option<AuthType>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub access_token: Option<Secret>,
+    pub audience: Option<String>,
+}
+
+impl TenantSettings {
+    pub fn from_args(args: &SyncArgs) -> Self {
+        TenantSettings {
+            name: args.tenant.clone(),
+            base_url: args.base_url.clone(),
+            auth_type: args.auth_type,
+            client_id: args.client_id.clone(),
+            client_secret: args.client_secret.clone(),
+            access_token: args.access_token.clone(),
+            audience: args.audience.clone(),
+        }
+    }
+}
+
+/// What every tenant of one `sync` invocation shares.
+#[derive(Debug, Clone)]
+pub struct SharedSettings {
+    pub max_events: Option<u64>,
+    pub since: Option<DateTime<Utc>>,
+    pub http: HttpPolicy,
+    pub output: OutputMode,
+}
+
+impl SharedSettings {
+    pub fn from_args(args: &SyncArgs) -> Result<Self> {
+        let since = args
+            .since
+            .as_deref()
+            .map(|s| {
+                crate::time::parse_instant(s).map_err(|e| Error::usage(format!("--since: {e}")))
+            })
+            .transpose()?;
         if args.max_events == Some(0) {
             return Err(Error::usage("--max-events must be at least 1"));
         }
         if args.timeout == 0 {
             return Err(Error::usage("--timeout must be at least 1 second"));
         }
-        Ok(SyncConfig {
-            db,
-            tenant,
-            base_url,
-            auth,
+        Ok(SharedSettings {
             max_events: args.max_events,
             since,
             http: HttpPolicy {
@@ -165,6 +169,33 @@ impl SyncConfig {
                 json: args.json,
                 quiet: args.quiet,
             },
+        })
+    }
+}
+
+impl SyncConfig {
+    /// Checks one tenant's settings.
+    pub fn new(db: PathBuf, t: &TenantSettings, shared: &SharedSettings) -> Result<Self> {
+        let raw_url = non_empty(t.base_url.as_deref()).ok_or_else(|| {
+            Error::usage(
+                "missing tenant URL: set --base-url or AUTH0_BASE_URL (e.g. acme.us.auth0.com)",
+            )
+        })?;
+        let base_url = parse_base_url(raw_url)?;
+        let tenant = match non_empty(t.name.as_deref()) {
+            Some(name) => name.to_string(),
+            None => base_url.host_str().unwrap_or_default().to_string(),
+        };
+        let auth = resolve_auth(t, &base_url)?;
+        Ok(SyncConfig {
+            db,
+            tenant,
+            base_url,
+            auth,
+            max_events: shared.max_events,
+            since: shared.since,
+            http: shared.http,
+            output: shared.output,
         })
     }
 }
@@ -216,12 +247,7 @@ fn is_loopback(host: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// `<base>/api/v2/`, with the trailing slash Auth0 requires.
-pub fn default_audience(base: &Url) -> String {
-    format!("{}/api/v2/", base.as_str().trim_end_matches('/'))
-}
-
-fn resolve_auth(args: &SyncArgs, base: &Url) -> Result<Auth> {
+fn resolve_auth(args: &TenantSettings, base: &Url) -> Result<Auth> {
     let client_id = non_empty(args.client_id.as_deref());
     let secret = args
         .client_secret
@@ -276,16 +302,6 @@ fn resolve_auth(args: &SyncArgs, base: &Url) -> Result<Auth> {
             })
         }
     }
-}
-
-/// `YYYY-MM-DD` (midnight UTC) or a full RFC 3339 time.
-pub fn parse_date(s: &str) -> Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
-        .map_err(|_| Error::usage(format!("bad date {s:?}: use YYYY-MM-DD or RFC 3339")))
 }
 
 #[cfg(test)]

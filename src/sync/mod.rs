@@ -1,0 +1,118 @@
+//! `auth0-archive sync`: the incremental loop. For each tenant, pages are
+//! fetched (`serial`, or `slices` for a long backfill) while the previous
+//! ones are written (`writer`); `tenant` runs one tenant's sync, this module
+//! the whole invocation: the lock, the tenants, follow mode and signals.
+//!
+//! Data flows one way: `auth0` (HTTP) -> `event` (normalize) -> `store`.
+
+mod serial;
+mod slices;
+mod summary;
+mod tenant;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::config::SyncPlan;
+use crate::error::{Error, Result};
+use crate::store::lock::SyncLock;
+
+pub use summary::{GapSummary, Summary};
+
+/// Longest pause between follow-mode polls after repeated failures.
+const MAX_FOLLOW_BACKOFF: Duration = Duration::from_secs(600);
+
+/// Entry point for `auth0-archive sync`: holds the database lock for the
+/// whole invocation, syncs each tenant (once, or in cycles with --follow),
+/// prints the summaries, and returns the first failure.
+pub fn run_blocking(plan: SyncPlan) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    runtime.block_on(async {
+        watch_signals(stop.clone());
+        let Some(first) = plan.tenants.first() else {
+            return Ok(());
+        };
+        // Lock before the database is opened: a second sync must touch nothing.
+        let _lock = SyncLock::acquire(&first.db)?;
+        let mut failures = 0u32;
+        loop {
+            let mut first_error = None;
+            for cfg in &plan.tenants {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (summary, result) = tenant::run(cfg, plan.concurrency, stop.clone()).await;
+                if let Some(summary) = &summary {
+                    summary::print(
+                        summary,
+                        cfg.output.json,
+                        plan.tenants.len() > 1 || plan.follow.is_some(),
+                    );
+                }
+                if let Err(e) = result {
+                    // In follow mode, only network and server trouble is
+                    // worth waiting out; bad credentials or a broken
+                    // database will not heal by themselves.
+                    if plan.follow.is_none() || !matches!(e, Error::Runtime(_)) {
+                        first_error.get_or_insert(e);
+                    } else {
+                        crate::log::warn(&format!("{}: {e}", cfg.tenant));
+                        failures += 1;
+                    }
+                } else {
+                    failures = 0;
+                }
+            }
+            let Some(interval) = plan.follow else {
+                return first_error.map_or(Ok(()), Err);
+            };
+            if let Some(e) = first_error {
+                return Err(e);
+            }
+            let pause = if failures == 0 {
+                interval
+            } else {
+                (interval.max(Duration::from_secs(1)) * 2u32.saturating_pow(failures.min(10)))
+                    .min(MAX_FOLLOW_BACKOFF)
+            };
+            if !sleep_unless_stopped(pause, &stop).await {
+                return Ok(());
+            }
+        }
+    })
+}
+
+/// Sleeps for `d`; `false` if a stop signal came first.
+async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if stop.load(Ordering::SeqCst) {
+            return false;
+        }
+        tokio::time::sleep((until - Instant::now()).min(Duration::from_millis(100))).await;
+    }
+    !stop.load(Ordering::SeqCst)
+}
+
+/// SIGINT/SIGTERM ask the sync to stop after the page being committed.
+fn watch_signals(stop: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+}
