@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch new log events since the stored checkpoint (first run: everything retained)
-    Sync(SyncArgs),
+    Sync(Box<SyncArgs>),
     /// Show what is archived, up to when, and how the last sync went
     Status(StatusArgs),
     /// Run saved reports or read-only SQL, export Parquet
@@ -48,6 +48,10 @@ pub struct VerifyArgs {
     /// Print the result as one JSON object
     #[arg(long)]
     pub json: bool,
+    /// Fail (exit 6) unless the chain still contains this head (SEQ:LINK, as
+    /// printed by sync, status and verify, or the last line of a --head-file)
+    #[arg(long, value_name = "HEAD")]
+    pub expect_head: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +167,11 @@ pub struct SyncArgs {
     /// Most requests in flight during a long backfill (adapted down to the rate limit)
     #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
+
+    /// Append each new integrity-chain head to this file (keep it outside the
+    /// archive, e.g. on append-only storage); check it with `verify --expect-head`
+    #[arg(long, env = "AUTH0_ARCHIVE_HEAD_FILE", value_name = "PATH")]
+    pub head_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]

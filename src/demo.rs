@@ -54,6 +54,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         tenants: vec![cfg],
         follow: None,
         concurrency: 4,
+        head_file: None,
     })?;
     println!();
     eprintln!("demo: $ auth0-archive --db {} status", db.display());

@@ -63,6 +63,10 @@ pub enum Error {
         #[source]
         source: rusqlite::Error,
     },
+    /// The server refused a request for good: a 4xx answer other than the
+    /// ones about credentials or rate limits (exit 1).
+    #[error("{message}")]
+    Refused { status: u16, message: String },
     /// Network or server failure after retries, or any other runtime failure (exit 1).
     #[error("{0}")]
     Runtime(String),
@@ -76,7 +80,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Runtime(_) | Error::Io { .. } | Error::Internal { .. } => exit::RUNTIME,
+            Error::Runtime(_)
+            | Error::Refused { .. }
+            | Error::Io { .. }
+            | Error::Internal { .. } => exit::RUNTIME,
             Error::Usage(_) => exit::USAGE,
             Error::Auth(_) => exit::AUTH,
             Error::Locked(_) => exit::LOCKED,
@@ -129,6 +136,10 @@ impl Error {
             Error::Locked(m) => Error::Locked(prefix(m)),
             Error::Database(m) => Error::Database(prefix(m)),
             Error::Runtime(m) => Error::Runtime(prefix(m)),
+            Error::Refused { status, message } => Error::Refused {
+                status,
+                message: prefix(message),
+            },
             Error::Integrity(m) => Error::Integrity(prefix(m)),
             Error::Sqlite { context, source } => Error::Sqlite {
                 context: prefix(context),

@@ -12,7 +12,9 @@ use serde_json::value::RawValue;
 use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
 use crate::event::{Page, Reject, normalize_with_fallback_id};
-use crate::store::{self, events, lock::SyncLock};
+use crate::store::chain::{self, ChainKey};
+use crate::store::events::{self, Provenance};
+use crate::store::{self, lock::SyncLock};
 
 /// Events normalized and written at a time (all inside one transaction).
 const BATCH: usize = 1000;
@@ -23,6 +25,9 @@ pub struct ImportSummary {
     pub read: u64,
     pub inserted: u64,
     pub duplicates: u64,
+    /// log_ids already archived with other content: the first copy stays,
+    /// these wait in the `conflicts` table for review.
+    pub conflicts: u64,
     pub rejected: u64,
 }
 
@@ -42,6 +47,22 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     }
     let _lock = SyncLock::acquire(db)?;
     let mut conn = store::open_for_write(db)?;
+    let key = ChainKey::from_env()?;
+    chain::check_key(&conn, key.as_ref())?;
+    let from = Provenance {
+        source: "import",
+        key: key.as_ref(),
+    };
+    let known = synced_tenants(&conn)?;
+    if let Some(t) = &args.tenant
+        && !known.is_empty()
+        && !known.contains(t)
+    {
+        crate::log::warn(&format!(
+            "--tenant {t:?} is not a tenant this archive syncs ({}); the events are filed under it as given",
+            known.join(", ")
+        ));
+    }
     let mut summary = ImportSummary::default();
     let tx = conn.transaction()?;
     for items in &files {
@@ -49,10 +70,7 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
             let mut by_tenant: std::collections::BTreeMap<String, Page> = Default::default();
             for item in chunk {
                 let (event, fallback_id) = unwrap_envelope(item);
-                let tenant = args
-                    .tenant
-                    .clone()
-                    .unwrap_or_else(|| hostname(event).unwrap_or_else(|| "imported".into()));
+                let tenant = attribute(args.tenant.as_deref(), hostname(event), &known);
                 let page = by_tenant.entry(tenant).or_default();
                 // A webhook envelope may carry the id outside `data`.
                 match normalize_with_fallback_id(event, fallback_id.as_deref()) {
@@ -64,10 +82,11 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
                 }
             }
             for (tenant, page) in &by_tenant {
-                let o = events::insert_rows(&tx, tenant, page)?;
+                let o = events::insert_rows_from(&tx, tenant, page, from)?;
                 summary.read += (page.events.len() + page.rejects.len()) as u64;
                 summary.inserted += o.inserted;
                 summary.duplicates += o.duplicates;
+                summary.conflicts += o.conflicts;
                 summary.rejected += page.rejects.len() as u64;
             }
         }
@@ -78,11 +97,49 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&summary).unwrap_or_default());
     } else {
         println!(
-            "imported {} files: {} events read, {} new, {} already archived, {} rejected",
-            summary.files, summary.read, summary.inserted, summary.duplicates, summary.rejected
+            "imported {} files: {} events read, {} new, {} already archived, {} conflicts, {} rejected",
+            summary.files,
+            summary.read,
+            summary.inserted,
+            summary.duplicates,
+            summary.conflicts,
+            summary.rejected
         );
     }
+    if summary.conflicts > 0 {
+        crate::log::warn(&format!(
+            "{} event(s) have a log_id already archived with different content: the archived copies \
+             were kept, the imported ones are in the conflicts table \
+             (SELECT * FROM conflicts via `query sql`)",
+            summary.conflicts
+        ));
+    }
     Ok(())
+}
+
+/// The tenants the archive syncs (those with a checkpoint).
+fn synced_tenants(conn: &rusqlite::Connection) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT tenant FROM checkpoints ORDER BY tenant")?;
+    let names = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(names)
+}
+
+/// The `tenant` an imported event is filed under, so that it meets the
+/// same tenant's synced events: `--tenant` when given; else the event's
+/// hostname when the archive syncs a tenant of that name; else the
+/// archive's only synced tenant; else the hostname, or `imported`.
+fn attribute(given: Option<&str>, hostname: Option<String>, known: &[String]) -> String {
+    if let Some(t) = given {
+        return t.to_string();
+    }
+    match hostname {
+        Some(h) if known.contains(&h) => h,
+        _ if known.len() == 1 => known[0].clone(),
+        Some(h) => h,
+        None => "imported".to_string(),
+    }
 }
 
 fn read_file(path: &Path) -> Result<String> {

@@ -47,7 +47,7 @@ fn run(cli: Cli) -> Result<(), Error> {
             QueryCommand::Export(args) => export::run(&db(DEFAULT_DB), args),
         },
         Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), args),
-        Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args.json),
+        Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args),
         Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),
         Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
     }

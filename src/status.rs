@@ -24,6 +24,11 @@ pub struct Status {
     /// Indexes set aside by a backfill that has not completed yet (queries
     /// work, some slower, until the next sync completes it).
     pub deferred_indexes: Vec<String>,
+    /// The integrity chain's head (`SEQ:LINK`): record it outside the
+    /// archive and check it later with `verify --expect-head`.
+    pub chain_head: Option<String>,
+    /// Events that arrived again with other content, kept for review.
+    pub conflicts: i64,
 }
 
 #[derive(Debug, Serialize)]
@@ -186,6 +191,13 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         tenants,
         gaps,
         deferred_indexes,
+        chain_head: store::chain::head(conn)?.map(|h| h.to_string()),
+        // Archives written before schema version 3 have no such table.
+        conflicts: if schema_version >= 3 {
+            conn.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?
+        } else {
+            0
+        },
     })
 }
 
@@ -248,4 +260,11 @@ fn print_human(s: &Status) {
             s.deferred_indexes.join(", ")
         );
     }
+    if s.conflicts > 0 {
+        println!(
+            "conflicts:      {} (log_ids that arrived again with other content; see the conflicts table)",
+            s.conflicts
+        );
+    }
+    println!("chain head:     {}", s.chain_head.as_deref().unwrap_or("-"));
 }

@@ -43,7 +43,10 @@ pub(super) fn retry_or_fail<T>(status: StatusCode, body: &[u8], what: &str) -> V
     if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || status.is_success() {
         Verdict::Retry(text)
     } else {
-        Verdict::Fail(Error::runtime(text))
+        Verdict::Fail(Error::Refused {
+            status: status.as_u16(),
+            message: text,
+        })
     }
 }
 

@@ -45,6 +45,8 @@ pub struct SyncPlan {
     /// `Some(interval)` in --follow mode.
     pub follow: Option<Duration>,
     pub concurrency: usize,
+    /// Where each new chain head is appended (`--head-file`).
+    pub head_file: Option<PathBuf>,
 }
 
 impl SyncPlan {
@@ -78,6 +80,7 @@ impl SyncPlan {
             tenants,
             follow,
             concurrency: args.concurrency,
+            head_file: args.head_file.clone(),
         })
     }
 }

@@ -19,8 +19,20 @@ use super::slices::{self, Slice, SliceProgress};
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct PageOutcome {
     pub inserted: u64,
+    /// Already archived with the same content.
     pub duplicates: u64,
+    /// Already archived with different content: the first copy stays, this
+    /// one is kept in `conflicts` for review.
+    pub conflicts: u64,
     pub rejected: u64,
+}
+
+/// Who brings new rows, and the chain key that seals them.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    /// `sync` or `import`, recorded with conflicts.
+    pub source: &'static str,
+    pub key: Option<&'a chain::ChainKey>,
 }
 
 /// A span in which retained events may have expired before being archived.
@@ -71,6 +83,8 @@ pub struct PageCommit<'a> {
     pub plan: Option<&'a [Slice]>,
     /// A parallel-backfill slice's progress with this page.
     pub slice: Option<&'a SliceProgress>,
+    /// The chain key, when the archive's chain is keyed.
+    pub key: Option<&'a chain::ChainKey>,
 }
 
 /// Writes one page with what travels with it inside the caller's
@@ -89,8 +103,13 @@ pub fn write_page(
         gap,
         plan,
         slice,
+        key,
     } = with;
-    let mut outcome = insert_rows(tx, tenant, page)?;
+    let from = Provenance {
+        source: "sync",
+        key,
+    };
+    let mut outcome = insert_rows_from(tx, tenant, page, from)?;
     let now = now_iso();
     if let Some(plan) = plan {
         slices::plan(tx, tenant, plan)?;
@@ -122,10 +141,25 @@ pub fn write_page(
     Ok(outcome)
 }
 
+/// `insert_rows_from` for an unkeyed import (tests and benchmarks).
+pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<PageOutcome> {
+    let from = Provenance {
+        source: "import",
+        key: None,
+    };
+    insert_rows_from(tx, tenant, page, from)
+}
+
 /// Inserts a page's events (de-duplicated on `log_id`) and rejects
 /// (de-duplicated on content) inside the caller's transaction, and seals the
-/// new events with an integrity-chain link.
-pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<PageOutcome> {
+/// new events with an integrity-chain link. An event already archived with
+/// other content is a conflict, kept aside.
+pub fn insert_rows_from(
+    tx: &Transaction<'_>,
+    tenant: &str,
+    page: &Page,
+    from: Provenance<'_>,
+) -> Result<PageOutcome> {
     let mut outcome = PageOutcome::default();
     let seq = chain::next_seq(tx)?;
     let mut sealed: Vec<(&str, &str)> = Vec::with_capacity(page.events.len());
@@ -135,12 +169,15 @@ pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<Pa
             if insert_event(&mut insert, tenant, e, seq)? {
                 outcome.inserted += 1;
                 sealed.push((e.log_id(), e.raw()));
-            } else {
+            } else if same_as_archived(tx, e)? {
                 outcome.duplicates += 1;
+            } else {
+                record_conflict(tx, tenant, e, from.source)?;
+                outcome.conflicts += 1;
             }
         }
     }
-    chain::seal(tx, tenant, seq, &mut sealed)?;
+    chain::seal(tx, tenant, seq, from.key, &mut sealed)?;
     if !page.rejects.is_empty() {
         let mut insert = tx.prepare_cached(INSERT_REJECT)?;
         let now = now_iso();
@@ -150,6 +187,37 @@ pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<Pa
         }
     }
     Ok(outcome)
+}
+
+/// Whether a row that hit an archived `log_id` carries the same event: the
+/// same bytes, or the same JSON written differently (a log stream and the
+/// API may serialize one event with other spacing or key order).
+fn same_as_archived(tx: &Transaction<'_>, e: &EventRow) -> Result<bool> {
+    let archived: String = tx
+        .prepare_cached("SELECT raw FROM events WHERE log_id = ?1")?
+        .query_row([e.log_id()], |r| r.get(0))?;
+    if archived == e.raw() {
+        return Ok(true);
+    }
+    let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
+    Ok(parse(&archived).is_some() && parse(&archived) == parse(e.raw()))
+}
+
+fn record_conflict(tx: &Transaction<'_>, tenant: &str, e: &EventRow, source: &str) -> Result<()> {
+    let digest = hex::encode(Sha256::digest(e.raw().as_bytes()));
+    tx.prepare_cached(
+        "INSERT INTO conflicts (log_id, tenant, source, received_at, raw_sha256, raw)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (log_id, raw_sha256) DO NOTHING",
+    )?
+    .execute(params![
+        e.log_id(),
+        tenant,
+        source,
+        now_iso(),
+        digest,
+        e.raw()
+    ])?;
+    Ok(())
 }
 
 /// `INSERT INTO events (...) VALUES (?1, ...)`, built once from `COLUMNS`.

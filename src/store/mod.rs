@@ -3,6 +3,7 @@
 //! keeps the sync history, `slices` the parallel backfill's cursors,
 //! `indexes` the indexes a backfill defers, `lock` the one-writer lock.
 
+pub mod audit;
 pub mod chain;
 pub mod events;
 pub mod indexes;
@@ -14,13 +15,14 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 
 /// Numbered migrations, applied in order; `PRAGMA user_version` is the number
 /// of the last one applied.
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../schema/001_init.sql")),
     (2, include_str!("../../schema/002_deferred_indexes.sql")),
+    (3, include_str!("../../schema/003_evidence.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from
@@ -79,8 +81,7 @@ pub fn open_for_write(path: &Path) -> Result<Connection> {
         .map_err(|e| Error::sqlite(format!("cannot open {}", path.display()), e))?;
     configure(&conn).map_err(|e| Error::sqlite(format!("cannot use {}", path.display()), e))?;
     check_version(&conn, path)?;
-    migrate(&mut conn)
-        .map_err(|e| Error::sqlite(format!("cannot set up {}", path.display()), e))?;
+    migrate(&mut conn).context(&format!("cannot set up {}", path.display()))?;
     Ok(conn)
 }
 
@@ -156,29 +157,75 @@ fn check_version(conn: &Connection, path: &Path) -> Result<()> {
 /// Brings the schema of a connection opened by the caller up to date. Used by
 /// `open_for_write`, and by the sync benchmark's plain reference, which
 /// keeps SQLite's default settings.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current = user_version(conn)?;
+pub fn migrate(conn: &mut Connection) -> Result<()> {
+    let current = user_version(conn).context("cannot read the schema version")?;
     for &(version, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        if version == 1 {
-            load_event_types(&tx)?;
+        let step = format!("cannot apply schema migration {version}");
+        let tx = conn.transaction().context(&step)?;
+        tx.execute_batch(sql).context(&step)?;
+        if version == 3 {
+            chain::adopt_unrecorded_prunes(&tx).context(&step)?;
         }
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
+        tx.pragma_update(None, "user_version", version)
+            .context(&step)?;
+        tx.commit().context(&step)?;
     }
-    Ok(())
+    update_event_types(conn).context("cannot update the event type catalogue")
+}
+
+/// Brings `event_types` to the catalogue this binary carries, so an archive
+/// made by an older version gets new codes and corrected names; events are
+/// not touched. A no-op (one read) when they already agree.
+fn update_event_types(conn: &mut Connection) -> rusqlite::Result<()> {
+    let mut stored = std::collections::HashMap::new();
+    {
+        let mut stmt = conn.prepare("SELECT code, description, category FROM event_types")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+            ))
+        })?;
+        for row in rows {
+            let (code, rest) = row?;
+            stored.insert(code, rest);
+        }
+    }
+    let current = catalogue();
+    let same = current.len() == stored.len()
+        && current
+            .iter()
+            .all(|(c, d, k)| stored.get(*c).is_some_and(|(sd, sk)| sd == d && sk == k));
+    if same {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    load_event_types(&tx)?;
+    tx.commit()
+}
+
+/// The embedded catalogue: (code, description, category).
+fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
+    EVENT_TYPES_TSV
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let mut cols = line.split('\t');
+            Some((
+                cols.next()?.trim(),
+                cols.next()?.trim(),
+                cols.next()?.trim(),
+            ))
+        })
+        .collect()
 }
 
 fn load_event_types(conn: &Connection) -> rusqlite::Result<()> {
     let mut insert = conn.prepare(
         "INSERT OR REPLACE INTO event_types (code, description, category) VALUES (?1, ?2, ?3)",
     )?;
-    for line in EVENT_TYPES_TSV.lines().skip(1) {
-        let mut cols = line.split('\t');
-        if let (Some(code), Some(desc), Some(cat)) = (cols.next(), cols.next(), cols.next()) {
-            insert.execute((code.trim(), desc.trim(), cat.trim()))?;
-        }
+    for (code, desc, cat) in catalogue() {
+        insert.execute((code, desc, cat))?;
     }
     Ok(())
 }
@@ -202,18 +249,104 @@ mod tests {
         open_for_write(&path).unwrap();
     }
 
+    /// An archive as a binary of schema `version` left it.
+    fn archive_at(path: &Path, version: u32) -> Connection {
+        let conn = Connection::open(path).unwrap();
+        for &(v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v <= version) {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", v).unwrap();
+        }
+        load_event_types(&conn).unwrap();
+        conn
+    }
+
     #[test]
     fn a_version_1_archive_is_migrated_in_place() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.db");
-        {
-            let conn = open_for_write(&path).unwrap();
-            conn.execute_batch("DROP TABLE deferred_indexes; PRAGMA user_version = 1;")
-                .unwrap();
-        }
+        drop(archive_at(&path, 1));
         let conn = open_for_write(&path).unwrap();
         assert_eq!(user_version(&conn).unwrap(), SCHEMA_VERSION);
         assert!(indexes::deferred(&conn).unwrap().is_empty());
+        let conflicts: i64 = conn
+            .query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(conflicts, 0);
+    }
+
+    /// Links an older `prune` emptied carry `pruned_at` but no record; the
+    /// upgrade adopts them with one prune link, and the chain verifies.
+    #[test]
+    fn an_older_archives_prunes_are_adopted_at_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let conn = archive_at(&path, 2);
+            let mut prev = chain::GENESIS.to_string();
+            for seq in 1..=3i64 {
+                let (id, raw) = (format!("{seq}"), format!(r#"{{"log_id":"{seq}"}}"#));
+                conn.execute(
+                    "INSERT INTO events (log_id, tenant, raw, chain_seq) VALUES (?1, 't', ?2, ?3)",
+                    rusqlite::params![id, raw, seq],
+                )
+                .unwrap();
+                let seal = chain::Seal {
+                    version: 1,
+                    kind: chain::EVENTS,
+                    tenant: "t",
+                    detail: None,
+                };
+                let link = chain::link_digest(&prev, &seal, None, &mut [(&id, &raw)]);
+                conn.execute(
+                    "INSERT INTO chain (seq, tenant, events, first_log_id, last_log_id, link, created_at)
+                     VALUES (?1, 't', 1, ?2, ?2, ?3, '2026-01-01T00:00:00.000Z')",
+                    rusqlite::params![seq, id, link],
+                )
+                .unwrap();
+                prev = link;
+            }
+            conn.execute_batch(
+                "DELETE FROM events WHERE chain_seq IN (1, 2);
+                 UPDATE chain SET pruned_at = '2026-02-01T00:00:00.000Z' WHERE seq IN (1, 2);",
+            )
+            .unwrap();
+        }
+        let conn = open_for_write(&path).unwrap();
+        let report = audit::audit(&conn, None, None).unwrap();
+        assert_eq!(report.problem, None);
+        assert_eq!(
+            (report.links, report.pruned_links, report.events),
+            (4, 2, 1)
+        );
+    }
+
+    /// A newer binary brings its event type catalogue (new codes, fixed
+    /// names) to an archive an older one made, without touching events.
+    #[test]
+    fn an_older_catalogue_is_brought_up_to_date_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let conn = archive_at(&path, 2);
+            conn.execute_batch(
+                "DELETE FROM event_types WHERE code IN ('f', 'sapi');
+                 UPDATE event_types SET description = 'old name' WHERE code = 's';",
+            )
+            .unwrap();
+        }
+        let conn = open_for_write(&path).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM event_types", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n as usize, catalogue().len());
+        let name: String = conn
+            .query_row(
+                "SELECT description FROM event_types WHERE code = 's'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_ne!(name, "old name");
     }
 
     #[test]

@@ -29,6 +29,7 @@ pub(super) fn add_page(
     tx.prepare_cached(
         "UPDATE sync_runs SET
             fetched = fetched + ?2, inserted = inserted + ?3, duplicates = duplicates + ?4,
+            conflicts = conflicts + ?10,
             rejected = rejected + ?5, requests = ?6, retries = ?7, rate_limited = ?8,
             checkpoint_to = coalesce(?9, checkpoint_to)
          WHERE id = ?1",
@@ -43,6 +44,7 @@ pub(super) fn add_page(
         counters.retries as i64,
         counters.rate_limited as i64,
         checkpoint,
+        outcome.conflicts as i64,
     ])?;
     Ok(())
 }

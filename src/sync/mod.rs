@@ -48,7 +48,13 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                 if stop.load(Ordering::SeqCst) {
                     break;
                 }
-                let (summary, result) = tenant::run(cfg, plan.concurrency, stop.clone()).await;
+                let (summary, mut result) = tenant::run(cfg, plan.concurrency, stop.clone()).await;
+                if let (Some(path), Some(s)) = (&plan.head_file, &summary)
+                    && s.head_moved
+                    && let Err(e) = summary::append_head(path, s)
+                {
+                    result = result.and(Err(e));
+                }
                 if let Some(summary) = &summary {
                     summary::print(
                         summary,

@@ -46,8 +46,12 @@ pub(super) async fn fetch(
     while !stop.load(Ordering::SeqCst) {
         let page = match client.logs_page(&from, MAX_TAKE, parse_page).await {
             // The fallback cursor is not an Auth0-shaped id; a tenant that
-            // rejects it simply has nothing older to give.
-            Err(Error::Runtime(e)) if tried_lowest && first => {
+            // refuses it (400) simply has nothing older to give. Anything
+            // else, a network failure above all, is a failure.
+            Err(Error::Refused {
+                status: 400,
+                message: e,
+            }) if tried_lowest && first => {
                 tracing::debug!(error = %e, "fallback cursor refused");
                 break;
             }
@@ -65,6 +69,7 @@ pub(super) async fn fetch(
             break;
         }
         let next = page.max_log_id().map(str::to_string);
+        let page_events = page.events.len();
         let gap = match (&start.stored, first) {
             (Some(cp), true) => detect_gap(client, cp, start.stored_date.as_deref(), &page).await,
             _ => None,
@@ -98,12 +103,14 @@ pub(super) async fn fetch(
         }
         match next {
             Some(n) if advances => from = n,
+            // Asking again would bring the same page forever.
             _ => {
-                crate::log::warn(
-                    "the tenant sent a page that does not move past the checkpoint \
-                     (no greater log_id); stopping here, nothing was lost",
-                );
-                break;
+                return Err(Error::runtime(format!(
+                    "the tenant sent a page that does not move past the checkpoint {from} \
+                     (no greater log_id among its {} events); stopped there: what it held is \
+                     archived and the checkpoint did not move",
+                    page_events
+                )));
             }
         }
         if cfg.max_events.is_some_and(|max| sent >= max) {

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::auth0::client::{Auth0Client, MAX_TAKE};
 use crate::auth0::log_id;
 use crate::config::SyncConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::event::{Page, parse_page};
 use crate::store::slices::{Slice, SliceProgress};
 
@@ -130,12 +130,10 @@ async fn fetch_slice(
         let advances = next
             .as_deref()
             .is_some_and(|n| log_id::advances(n, &cursor));
-        if !advances && !page.events.is_empty() {
-            crate::log::warn(
-                "the tenant sent a page that does not move past a slice cursor; ending that slice",
-            );
-        }
-        done |= !advances;
+        // Asking again would bring the same page forever: archive what it
+        // holds, keep the slice's cursor, and fail the run.
+        let stuck = !advances && !page.events.is_empty();
+        done |= !advances && !stuck;
         if let Some(n) = next.as_ref().filter(|_| advances) {
             cursor = n.clone();
         }
@@ -153,6 +151,13 @@ async fn fetch_slice(
         };
         if !send(tx, batch).await || done {
             return Ok(());
+        }
+        if stuck {
+            return Err(Error::runtime(format!(
+                "the tenant sent a page that does not move past the slice cursor {cursor} \
+                 (no greater log_id); stopped there: what it held is archived and the cursor \
+                 did not move"
+            )));
         }
     }
 }

@@ -9,7 +9,10 @@ pub struct Summary {
     pub outcome: String,
     pub fetched: u64,
     pub inserted: u64,
+    /// Already archived with the same content.
     pub duplicates: u64,
+    /// Already archived with different content (kept in `conflicts`).
+    pub conflicts: u64,
     pub rejected: u64,
     pub requests: u64,
     pub retries: u64,
@@ -20,6 +23,12 @@ pub struct Summary {
     pub gaps: Vec<GapSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The integrity chain's head after the run (`SEQ:LINK`): record it
+    /// outside the archive and check it with `verify --expect-head`.
+    pub chain_head: Option<String>,
+    /// Whether this run moved the head (for `--head-file`).
+    #[serde(skip)]
+    pub head_moved: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,17 +50,38 @@ pub fn print(s: &Summary, json: bool, name_tenant: bool) {
         String::new()
     };
     println!(
-        "{tenant}{}: {} fetched, {} new, {} duplicates, {} rejected; {} requests, {} retries, {} rate-limited; \
-         last event {}; {:.1}s",
+        "{tenant}{}: {} fetched, {} new, {} duplicates, {} conflicts, {} rejected; {} requests, {} retries, \
+         {} rate-limited; last event {}; {:.1}s; chain head {}",
         s.outcome,
         s.fetched,
         s.inserted,
         s.duplicates,
+        s.conflicts,
         s.rejected,
         s.requests,
         s.retries,
         s.rate_limited,
         s.last_event_date.as_deref().unwrap_or("none"),
-        s.elapsed_s
+        s.elapsed_s,
+        s.chain_head.as_deref().unwrap_or("none")
     );
+}
+
+/// Appends the head a run produced to `path` (one `HEAD<TAB>TIME<TAB>TENANT`
+/// line), flushed to disk before the run is reported: the record outside
+/// the archive that `verify --expect-head` checks against.
+pub fn append_head(path: &std::path::Path, s: &Summary) -> crate::error::Result<()> {
+    use crate::error::Context;
+    use std::io::Write;
+    let Some(head) = &s.chain_head else {
+        return Ok(());
+    };
+    let what = format!("cannot append the chain head to {}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .context(&what)?;
+    writeln!(file, "{head}\t{}\t{}", crate::time::now_iso(), s.tenant).context(&what)?;
+    file.sync_all().context(&what)
 }

@@ -14,11 +14,12 @@ use crate::auth0::client::Auth0Client;
 use crate::config::SyncConfig;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
+use crate::store::chain::{self, ChainKey};
 use crate::store::slices::{self, Slice};
 use crate::store::{self, events, indexes, runs};
 
 use super::summary::Summary;
-use super::writer::{self, Batch};
+use super::writer::{self, Batch, Destination};
 use super::{serial, slices as slice_fetch};
 
 /// Pages in flight between the fetcher and the writer.
@@ -38,6 +39,9 @@ pub async fn run(
         Err(e) => return (None, Err(e)),
     };
     let prepared = (|| -> Result<_> {
+        let key = ChainKey::from_env()?;
+        chain::check_key(&conn, key.as_ref())?;
+        let head_before = chain::head(&conn)?;
         let stored = events::checkpoint(&conn, &cfg.tenant)?;
         let stored_date = match &stored {
             Some(cp) => events::event_date(&conn, cp)?,
@@ -45,14 +49,15 @@ pub async fn run(
         };
         let pending = slices::pending(&conn, &cfg.tenant)?;
         let run_id = runs::begin_run(&conn, &cfg.tenant, stored.as_deref())?;
-        Ok(Start {
+        let start = Start {
             stored,
             stored_date,
             pending,
             run_id,
-        })
+        };
+        Ok((start, key, head_before))
     })();
-    let start = match prepared {
+    let (start, key, head_before) = match prepared {
         Ok(p) => p,
         Err(e) => return (None, Err(e)),
     };
@@ -64,10 +69,13 @@ pub async fn run(
 
     let progress = Progress::new(cfg.output.quiet);
     let (tx, rx) = mpsc::channel::<Batch>(PIPELINE_DEPTH);
-    let tenant = cfg.tenant.clone();
-    let writer_task = tokio::task::spawn_blocking(move || {
-        writer::write_pages(conn, &tenant, run_id, rx, progress)
-    });
+    let to = Destination {
+        tenant: cfg.tenant.clone(),
+        run_id,
+        key,
+    };
+    let writer_task =
+        tokio::task::spawn_blocking(move || writer::write_pages(conn, to, rx, progress));
     let fetched = fetch(cfg, concurrency, &client, start, &tx, &stop).await;
     drop(tx);
     let counters = client.counters();
@@ -110,12 +118,21 @@ pub async fn run(
             g.before_date.as_deref().unwrap_or("the first new event"),
         ));
     }
+    let head_after = chain::head(&conn).ok().flatten();
+    if totals.conflicts > 0 {
+        crate::log::warn(&format!(
+            "{} event(s) arrived again with different content: the first copies were kept, \
+             the others are in the conflicts table for review",
+            totals.conflicts
+        ));
+    }
     let summary = Summary {
         tenant: cfg.tenant.clone(),
         outcome: outcome.to_string(),
         fetched: totals.fetched,
         inserted: totals.inserted,
         duplicates: totals.duplicates,
+        conflicts: totals.conflicts,
         rejected: totals.rejected,
         requests: counters.requests,
         retries: counters.retries,
@@ -125,6 +142,8 @@ pub async fn run(
         elapsed_s: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
         gaps: totals.gaps,
         error: error_text,
+        chain_head: head_after.as_ref().map(|h| h.to_string()),
+        head_moved: head_after != head_before,
     };
     (Some(summary), result)
 }

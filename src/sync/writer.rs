@@ -11,6 +11,7 @@ use crate::auth0::client::RequestCounters;
 use crate::error::{Error, Result};
 use crate::event::Page;
 use crate::progress::Progress;
+use crate::store::chain::ChainKey;
 use crate::store::events::{self, Gap, PageCommit};
 use crate::store::indexes;
 use crate::store::slices::{Slice, SliceProgress};
@@ -32,12 +33,21 @@ pub(super) struct Batch {
     pub(super) counters: RequestCounters,
 }
 
+/// Where the writer writes: the tenant's rows, the run that records them,
+/// and the key that seals them when the chain is keyed.
+pub(super) struct Destination {
+    pub(super) tenant: String,
+    pub(super) run_id: i64,
+    pub(super) key: Option<ChainKey>,
+}
+
 /// Totals from the writer side.
 #[derive(Debug, Default)]
 pub(super) struct Written {
     pub(super) fetched: u64,
     pub(super) inserted: u64,
     pub(super) duplicates: u64,
+    pub(super) conflicts: u64,
     pub(super) rejected: u64,
     pub(super) gaps: Vec<GapSummary>,
 }
@@ -50,20 +60,20 @@ pub(super) struct Written {
 /// they are written (SQLite's bounded cache holds them until the commit).
 pub(super) fn write_pages(
     mut conn: Connection,
-    tenant: &str,
-    run_id: i64,
+    to: Destination,
     mut rx: mpsc::Receiver<Batch>,
     mut progress: Progress,
 ) -> (Connection, Written, Option<Error>) {
     let mut totals = Written::default();
     let mut newest: Option<String> = None;
     while let Some(first) = rx.blocking_recv() {
-        let group = write_group(&mut conn, tenant, run_id, first, &mut rx, &mut newest);
+        let group = write_group(&mut conn, &to, first, &mut rx, &mut newest);
         match group {
             Ok(sums) => {
                 totals.fetched += sums.fetched;
                 totals.inserted += sums.inserted;
                 totals.duplicates += sums.duplicates;
+                totals.conflicts += sums.conflicts;
                 totals.rejected += sums.rejected;
                 totals.gaps.extend(sums.gaps);
             }
@@ -90,8 +100,7 @@ const MAX_GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(300
 /// one transaction; returns what was committed.
 fn write_group(
     conn: &mut Connection,
-    tenant: &str,
-    run_id: i64,
+    to: &Destination,
     first: Batch,
     rx: &mut mpsc::Receiver<Batch>,
     newest: &mut Option<String>,
@@ -112,11 +121,20 @@ fn write_group(
             gap: batch.gap.as_ref(),
             plan: batch.plan.as_deref(),
             slice: batch.slice.as_ref(),
+            key: to.key.as_ref(),
         };
-        let o = events::write_page(&tx, tenant, run_id, &batch.page, with, &batch.counters)?;
+        let o = events::write_page(
+            &tx,
+            &to.tenant,
+            to.run_id,
+            &batch.page,
+            with,
+            &batch.counters,
+        )?;
         sums.fetched += page_size(&batch.page);
         sums.inserted += o.inserted;
         sums.duplicates += o.duplicates;
+        sums.conflicts += o.conflicts;
         sums.rejected += o.rejected;
         let page_newest = batch.page.events.iter().filter_map(|e| e.date()).max();
         if page_newest > group_newest.as_deref() {

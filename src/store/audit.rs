@@ -1,0 +1,506 @@
+//! Walking the integrity chain back (`verify`): every link's seal is
+//! recomputed, every event's typed columns are derived again from its `raw`
+//! with the normalizer and compared, every pruned link must be recorded by a
+//! later prune link, and an outside anchor (a recorded head) must still be
+//! in the chain. The first problem in chain order is reported, naming the
+//! event and column where there is one.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use rusqlite::types::ValueRef;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::chain::{self, ChainKey, Head, PRUNE, PruneRecord, Seal};
+use crate::error::Result;
+use crate::event::{COLUMNS, EventRow, Source, normalize_with_fallback_id};
+
+/// What `verify` found.
+#[derive(Debug, Serialize, Default)]
+pub struct AuditReport {
+    pub links: u64,
+    pub events: u64,
+    pub pruned_links: u64,
+    /// The chain head (`SEQ:LINK`), to record outside the file.
+    pub head: Option<String>,
+    /// Links sealed with a key; checked only when the key is given.
+    pub keyed_links: u64,
+    /// Keyed links whose seal could not be checked (no key given).
+    pub unchecked_links: u64,
+    /// The first problem, in chain order; `None` when the archive is intact.
+    pub problem: Option<String>,
+}
+
+struct Link {
+    seq: i64,
+    tenant: String,
+    events: i64,
+    first: Option<String>,
+    last: Option<String>,
+    link: String,
+    pruned_at: Option<String>,
+    version: i64,
+    kind: String,
+    detail: Option<String>,
+    key_id: Option<String>,
+}
+
+/// A pruned link as its prune link recorded it.
+struct PruneClaim {
+    by: i64,
+    pruned_at: String,
+}
+
+/// Recomputes the whole chain. Streams the events in `chain_seq` order, so
+/// memory holds one link's events at a time.
+pub fn audit(
+    conn: &Connection,
+    key: Option<&ChainKey>,
+    expect: Option<&Head>,
+) -> Result<AuditReport> {
+    let mut report = AuditReport {
+        head: chain::head(conn)?.map(|h| h.to_string()),
+        ..AuditReport::default()
+    };
+    let (claims, problem) = prune_claims(conn)?;
+    if let Some(p) = problem {
+        return Ok(found(report, p));
+    }
+    if let Some(p) = walk(conn, key, &claims, &mut report)? {
+        return Ok(found(report, p));
+    }
+    // Once keyed, a chain stays keyed (sync and import refuse to extend it
+    // without the key), so a head without the key's seal means the links
+    // after the last keyed one were rewritten by someone without it.
+    if let Some(k) = key {
+        let head_key: Option<Option<String>> = conn
+            .query_row(
+                "SELECT key_id FROM chain ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .ok();
+        if let Some(id) = head_key
+            && id.as_deref() != Some(k.id().as_str())
+        {
+            let head = report.head.clone().unwrap_or_default();
+            return Ok(found(
+                report,
+                format!(
+                    "the chain head {head} is not sealed with the key: the chain was rewritten without it, or written without {}",
+                    ChainKey::ENV
+                ),
+            ));
+        }
+    }
+    if let Some(h) = expect {
+        let at: Option<String> = conn
+            .query_row("SELECT link FROM chain WHERE seq = ?1", [h.seq], |r| {
+                r.get(0)
+            })
+            .ok();
+        if at.as_deref() != Some(h.link.as_str()) {
+            return Ok(found(
+                report,
+                format!(
+                    "the chain no longer contains the expected head {h}: it was truncated, rolled back or rewritten"
+                ),
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// Which links the prune links say they emptied.
+fn prune_claims(conn: &Connection) -> Result<(HashMap<i64, PruneClaim>, Option<String>)> {
+    let mut claims = HashMap::new();
+    let mut stmt = conn.prepare("SELECT seq, detail FROM chain WHERE kind = ?1 ORDER BY seq")?;
+    let rows: Vec<(i64, Option<String>)> = stmt
+        .query_map([PRUNE], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, detail) in rows {
+        let record: Option<PruneRecord> = detail.and_then(|d| serde_json::from_str(&d).ok());
+        let seqs = record.as_ref().and_then(|r| chain::parse_ranges(&r.links));
+        let (Some(record), Some(seqs)) = (record, seqs) else {
+            return Ok((
+                claims,
+                Some(format!("prune link {seq} has an unreadable record")),
+            ));
+        };
+        for s in seqs {
+            claims.insert(
+                s,
+                PruneClaim {
+                    by: seq,
+                    pruned_at: record.pruned_at.clone(),
+                },
+            );
+        }
+    }
+    Ok((claims, None))
+}
+
+fn walk(
+    conn: &Connection,
+    key: Option<&ChainKey>,
+    claims: &HashMap<i64, PruneClaim>,
+    report: &mut AuditReport,
+) -> Result<Option<String>> {
+    let mut links_stmt = conn.prepare(
+        "SELECT seq, tenant, events, first_log_id, last_log_id, link, pruned_at,
+                version, kind, detail, key_id
+         FROM chain ORDER BY seq",
+    )?;
+    let mut links = links_stmt.query([])?;
+    let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    let mut ev_stmt = conn.prepare(&format!(
+        "SELECT chain_seq, {} FROM events WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
+        names.join(", ")
+    ))?;
+    let mut rows = ev_stmt.query([])?;
+    let raw_at = 1 + COLUMNS
+        .iter()
+        .position(|c| c.source == Source::Raw)
+        .unwrap_or(0);
+    let id_at = 1 + COLUMNS
+        .iter()
+        .position(|c| c.source == Source::LogId)
+        .unwrap_or(0);
+
+    let tenant_at = 1 + COLUMNS
+        .iter()
+        .position(|c| c.source == Source::Tenant)
+        .unwrap_or(0);
+
+    // The row read ahead that belongs to a later link.
+    let mut ahead: Option<Row> = None;
+    let mut prev = chain::GENESIS.to_string();
+    // Seals of pruned links, for the prune link that recorded them.
+    let mut pruned_seals: HashMap<i64, (String, i64)> = HashMap::new();
+    let mut batch: Vec<(String, String)> = Vec::new();
+    let next_row = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<Row>> {
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(Row {
+            seq: r.get(0)?,
+            id: r.get(id_at)?,
+            raw: r.get(raw_at)?,
+            tenant: r.get(tenant_at)?,
+            // The tenant is compared with the link's once the link is known.
+            altered: altered_column(r, "")?,
+        }))
+    };
+
+    while let Some(l) = links.next()? {
+        let link = Link {
+            seq: l.get(0)?,
+            tenant: l.get(1)?,
+            events: l.get(2)?,
+            first: l.get(3)?,
+            last: l.get(4)?,
+            link: l.get(5)?,
+            pruned_at: l.get(6)?,
+            version: l.get(7)?,
+            kind: l.get(8)?,
+            detail: l.get(9)?,
+            key_id: l.get(10)?,
+        };
+        report.links += 1;
+        batch.clear();
+        let mut first_altered: Option<String> = None;
+        // This link's events; an event of a smaller seq that no link took
+        // was inserted.
+        loop {
+            let row = match ahead.take() {
+                Some(r) => Some(r),
+                None => next_row(&mut rows)?,
+            };
+            let Some(row) = row else { break };
+            if row.seq > link.seq {
+                ahead = Some(row);
+                break;
+            }
+            if row.seq < link.seq {
+                return Ok(Some(format!(
+                    "event {} claims chain link {}, which does not exist: it was inserted",
+                    row.id, row.seq
+                )));
+            }
+            let altered = row
+                .altered
+                .or((row.tenant != link.tenant).then_some("tenant"));
+            if let (Some(column), None) = (altered, &first_altered) {
+                first_altered = Some(format!(
+                    "event {} (chain link {}): column {column} does not match the event as archived: altered",
+                    row.id, row.seq
+                ));
+            }
+            batch.push((row.id, row.raw));
+        }
+        report.events += batch.len() as u64;
+        // Events inserted into or deleted from the link explain a column
+        // mismatch better than the mismatch itself: check the link first.
+        if let Some(p) = check_link(&link, &batch, &prev, key, claims, &pruned_seals, report) {
+            return Ok(Some(p));
+        }
+        if first_altered.is_some() {
+            return Ok(first_altered);
+        }
+        if link.pruned_at.is_some() {
+            pruned_seals.insert(link.seq, (link.link.clone(), link.events));
+        }
+        prev = link.link;
+    }
+    let leftover = match ahead {
+        Some(r) => Some(r),
+        None => next_row(&mut rows)?,
+    };
+    if let Some(r) = leftover {
+        return Ok(Some(format!(
+            "event {} claims chain link {}, which does not exist: it was inserted",
+            r.id, r.seq
+        )));
+    }
+    let outside: Option<String> = conn
+        .query_row(
+            "SELECT log_id FROM events WHERE chain_seq IS NULL LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .ok();
+    Ok(outside.map(|id| {
+        format!("event {id} is not sealed by any chain link: it was inserted outside auth0-archive")
+    }))
+}
+
+/// One archived event as the walk reads it.
+struct Row {
+    seq: i64,
+    id: String,
+    raw: String,
+    tenant: String,
+    /// The first column (other than `tenant`) that does not match `raw`.
+    altered: Option<&'static str>,
+}
+
+/// Checks one link against its events, the previous seal and the prune
+/// records; the problem, if any.
+fn check_link(
+    link: &Link,
+    batch: &[(String, String)],
+    prev: &str,
+    key: Option<&ChainKey>,
+    claims: &HashMap<i64, PruneClaim>,
+    pruned_seals: &HashMap<i64, (String, i64)>,
+    report: &mut AuditReport,
+) -> Option<String> {
+    let range = format!(
+        "{}..{}",
+        link.first.as_deref().unwrap_or("?"),
+        link.last.as_deref().unwrap_or("?")
+    );
+    let claim = claims.get(&link.seq);
+    match (&link.pruned_at, claim) {
+        (Some(at), Some(c)) if *at == c.pruned_at && c.by > link.seq => {
+            report.pruned_links += 1;
+            if !batch.is_empty() {
+                return Some(format!(
+                    "chain link {} was pruned but still has {} events",
+                    link.seq,
+                    batch.len()
+                ));
+            }
+        }
+        (Some(_), _) => {
+            return Some(format!(
+                "chain link {} (log_id {range}) is marked pruned, but no prune recorded it: its events were deleted outside `prune`",
+                link.seq
+            ));
+        }
+        (None, Some(c)) => {
+            return Some(format!(
+                "chain link {} is recorded as pruned by link {} but is not marked pruned",
+                link.seq, c.by
+            ));
+        }
+        (None, None) => {
+            let have = batch.len() as i64;
+            if have < link.events {
+                return Some(format!(
+                    "chain link {} (log_id {range}) lost {} of its {} events: deleted",
+                    link.seq,
+                    link.events - have,
+                    link.events
+                ));
+            }
+            if have > link.events {
+                return Some(format!(
+                    "chain link {} (log_id {range}) has {} events more than it sealed: inserted",
+                    link.seq,
+                    have - link.events
+                ));
+            }
+        }
+    }
+    if link.kind == PRUNE
+        && let Some(p) = check_prune_record(link, pruned_seals)
+    {
+        return Some(p);
+    }
+    // The seal itself.
+    let key_for_link = match (&link.key_id, key) {
+        (Some(_), None) => {
+            report.keyed_links += 1;
+            report.unchecked_links += 1;
+            return None;
+        }
+        (Some(id), Some(k)) => {
+            report.keyed_links += 1;
+            if *id != k.id() {
+                return Some(format!(
+                    "chain link {} was sealed with another key (key id {id}) than {}",
+                    link.seq,
+                    ChainKey::ENV
+                ));
+            }
+            Some(k)
+        }
+        (None, _) => None,
+    };
+    if link.pruned_at.is_some() {
+        // Its events are gone; the prune link vouches for its seal.
+        return None;
+    }
+    let seal = Seal {
+        version: link.version,
+        kind: &link.kind,
+        tenant: &link.tenant,
+        detail: link.detail.as_deref(),
+    };
+    let mut refs: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    if chain::link_digest(prev, &seal, key_for_link, &mut refs) != link.link {
+        let ids_match = refs.first().map(|e| e.0) == link.first.as_deref()
+            && refs.last().map(|e| e.0) == link.last.as_deref();
+        let which = if link.kind == PRUNE {
+            "its prune record or a link before it was rewritten"
+        } else if ids_match {
+            "an event's raw content or log_id, or the link's tenant, was altered"
+        } else {
+            "its set of log_ids changed (an event was replaced)"
+        };
+        return Some(format!(
+            "chain link {} (log_id {range}) does not match: {which}",
+            link.seq
+        ));
+    }
+    None
+}
+
+/// A prune link's record must match the links it names: each exists before
+/// it and is marked pruned at the recorded time, the event count adds up,
+/// and the digest of their seals is the recorded one.
+fn check_prune_record(link: &Link, pruned_seals: &HashMap<i64, (String, i64)>) -> Option<String> {
+    let record: PruneRecord = serde_json::from_str(link.detail.as_deref()?).ok()?;
+    let seqs = chain::parse_ranges(&record.links)?;
+    let mut seals = Vec::with_capacity(seqs.len());
+    let mut events = 0;
+    for s in &seqs {
+        match pruned_seals.get(s) {
+            Some((seal, n)) => {
+                seals.push(seal.as_str());
+                events += n;
+            }
+            None => {
+                return Some(format!(
+                    "prune link {} records link {s}, which is missing or was not pruned",
+                    link.seq
+                ));
+            }
+        }
+    }
+    if events != record.events || chain::removed_digest(seals.into_iter()) != record.removed_digest
+    {
+        return Some(format!(
+            "prune link {} does not match the links it records (count or seals changed)",
+            link.seq
+        ));
+    }
+    None
+}
+
+/// The first column of an `events` row (read as `chain_seq, COLUMNS...`)
+/// that differs from what the normalizer derives from its `raw`; `tenant`
+/// must be the sealing link's. `None` when the row is as archived.
+fn altered_column(row: &rusqlite::Row<'_>, tenant: &str) -> Result<Option<&'static str>> {
+    let at = |source: Source| 1 + COLUMNS.iter().position(|c| c.source == source).unwrap_or(0);
+    let raw = match row.get_ref(at(Source::Raw))? {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        _ => return Ok(Some("raw")),
+    };
+    let id = match row.get_ref(at(Source::LogId))? {
+        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+        _ => return Ok(Some("log_id")),
+    };
+    let Ok(value) = serde_json::from_str::<&RawValue>(&raw) else {
+        return Ok(Some("raw"));
+    };
+    let Ok(derived) = normalize_with_fallback_id(value, Some(&id)) else {
+        return Ok(Some("raw"));
+    };
+    for (i, column) in COLUMNS.iter().enumerate() {
+        let stored = row.get_ref(i + 1)?;
+        if !matches(stored, column.source, &derived, tenant) {
+            return Ok(Some(column.name));
+        }
+    }
+    Ok(None)
+}
+
+/// Whether a stored cell is what `derived` gives for `source`.
+fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow, tenant: &str) -> bool {
+    let text = |want: Option<&str>| match (stored, want) {
+        (ValueRef::Null, None) => true,
+        (ValueRef::Text(t), Some(w)) => t == w.as_bytes(),
+        _ => false,
+    };
+    match source {
+        Source::LogId => text(Some(derived.log_id())),
+        Source::Tenant => tenant.is_empty() || text(Some(tenant)),
+        Source::Text(field) => text(derived.get(field)),
+        Source::Ts => match (stored, derived.ts) {
+            (ValueRef::Null, None) => true,
+            (ValueRef::Integer(v), Some(w)) => v == w,
+            _ => false,
+        },
+        Source::IsMobile => match (stored, derived.is_mobile) {
+            (ValueRef::Null, None) => true,
+            (ValueRef::Integer(v), Some(w)) => v == i64::from(w),
+            _ => false,
+        },
+        Source::Latitude | Source::Longitude => {
+            let want = if source == Source::Latitude {
+                derived.latitude
+            } else {
+                derived.longitude
+            };
+            match (stored, want) {
+                (ValueRef::Null, None) => true,
+                (ValueRef::Real(v), Some(w)) => v.to_bits() == w.to_bits(),
+                (ValueRef::Integer(v), Some(w)) => v as f64 == w,
+                _ => false,
+            }
+        }
+        // `raw` is what the seal covers; `chain_seq` is the walk itself.
+        Source::Raw | Source::ChainSeq => true,
+    }
+}
+
+fn found(mut report: AuditReport, problem: String) -> AuditReport {
+    report.problem = Some(problem);
+    report
+}
