@@ -1,6 +1,6 @@
 //! Secrets kept off the command line: the warning for a secret given as a
-//! flag and the secret files (and standard input), through the real binary
-//! against the fake tenant.
+//! flag, the secret files (and standard input), and the tenants file's owner
+//! check, all through the real binary against the fake tenant.
 
 mod common;
 
@@ -296,4 +296,56 @@ fn a_bad_secret_file_exits_with_one_line_that_never_shows_its_content() {
     assert!(stderr(&out).contains("standard input"), "{}", stderr(&out));
 
     assert_secret_not_stored(&env.db, &[CLIENT_SECRET, "wrong-secret-from-file"]);
+}
+
+#[test]
+fn a_tenants_file_owned_by_another_user_is_refused() {
+    let env = Env::new();
+    let tenant = tenant_with(events(60, 68));
+    let config = env.dir.path().join("tenants.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[tenant]]\nname = \"prod\"\nbase_url = \"{}\"\nclient_id = \"test-client-id\"\nclient_secret_env = \"PROD_SECRET\"\n",
+            tenant.base_url()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let sync_config = || {
+        bin()
+            .arg("--db")
+            .arg(&env.db)
+            .args(["sync", "--quiet", "--json", "--config"])
+            .arg(&config)
+            .env("PROD_SECRET", CLIENT_SECRET)
+            .output()
+            .unwrap()
+    };
+    let me = std::fs::metadata(env.dir.path()).unwrap();
+    let my_uid = std::os::unix::fs::MetadataExt::uid(&me);
+
+    // 65534 is `nobody`; handing a file to another user takes root.
+    if let Err(e) = std::os::unix::fs::chown(&config, Some(65534), None) {
+        assert_eq!(e.kind(), std::io::ErrorKind::PermissionDenied, "{e}");
+        eprintln!("SKIPPED: giving the tenants file to another user needs root ({e})");
+        return;
+    }
+    let out = sync_config();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("65534") && err.contains(&format!("chown {my_uid}")),
+        "{err}"
+    );
+    assert!(!env.db.exists(), "nothing is synced from a refused file");
+    assert_eq!(tenant.stats().requests, 0);
+
+    // Given back, the same file is accepted.
+    std::os::unix::fs::chown(&config, Some(my_uid), None).unwrap();
+    let out = sync_config();
+    assert_ok(&out);
+    assert_eq!(summary(&out)["inserted"], 60);
+    assert_no_secret(&out, &[CLIENT_SECRET]);
 }
