@@ -120,6 +120,26 @@ pub struct SyncArgs {
     )]
     pub access_token: Option<Secret>,
 
+    /// Read the client secret from this file (`-`: standard input), out of
+    /// sight of other users, unlike --client-secret
+    #[arg(
+        long,
+        env = "AUTH0_CLIENT_SECRET_FILE",
+        value_name = "PATH",
+        conflicts_with = "client_secret"
+    )]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// Read the access token from this file (`-`: standard input), out of
+    /// sight of other users, unlike --access-token
+    #[arg(
+        long,
+        env = "AUTH0_ACCESS_TOKEN_FILE",
+        value_name = "PATH",
+        conflicts_with = "access_token"
+    )]
+    pub access_token_file: Option<PathBuf>,
+
     /// Stop after about N new events (whole pages of up to 100)
     #[arg(long, value_name = "N")]
     pub max_events: Option<u64>,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use auth0_archive::cli::{Cli, Command, QueryCommand};
 use auth0_archive::error::Error;
@@ -13,8 +13,14 @@ const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // Through ArgMatches, which remember whether a value came from the command
+    // line or the environment: `sync` warns about secrets given as flags.
+    let parsed = Cli::command().try_get_matches().and_then(|m| {
+        let cli = Cli::from_arg_matches(&m).map_err(|e| e.format(&mut Cli::command()))?;
+        Ok((cli, m))
+    });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             // --help and --version are not errors.
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -23,7 +29,7 @@ fn main() -> ExitCode {
         }
     };
     auth0_archive::log::init(cli.log_format);
-    match run(cli) {
+    match run(cli, &matches) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             auth0_archive::log::error(&e.to_string());
@@ -32,11 +38,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Error> {
+fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
     let db = |default: &str| cli.db.clone().unwrap_or_else(|| PathBuf::from(default));
     match cli.command {
         Command::Sync(ref args) => {
-            let plan = config::SyncPlan::from_args(db(DEFAULT_DB), args)?;
+            let typed = config::SecretsOnCommandLine::of(matches);
+            let plan = config::SyncPlan::from_args(db(DEFAULT_DB), args, typed)?;
             sync::run_blocking(plan)
         }
         Command::Status(ref args) => status::run(&db(DEFAULT_DB), args),

@@ -6,7 +6,7 @@
 pub mod tenants;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -50,7 +50,12 @@ pub struct SyncPlan {
 }
 
 impl SyncPlan {
-    pub fn from_args(db: PathBuf, args: &SyncArgs) -> Result<Self> {
+    /// `typed` says which secrets came as command-line flags; each gets a
+    /// warning, whatever else is wrong.
+    pub fn from_args(db: PathBuf, args: &SyncArgs, typed: SecretsOnCommandLine) -> Result<Self> {
+        if let Some(warning) = typed.warning() {
+            crate::log::warn(&warning);
+        }
         let follow = if args.follow {
             Some(parse_interval(&args.interval)?)
         } else {
@@ -72,7 +77,7 @@ impl SyncPlan {
                 .collect::<Result<Vec<_>>>()?,
             None => vec![SyncConfig::new(
                 db,
-                &TenantSettings::from_args(args),
+                &TenantSettings::from_args(args)?,
                 &shared,
             )?],
         };
@@ -122,16 +127,117 @@ pub struct TenantSettings {
 }
 
 impl TenantSettings {
-    pub fn from_args(args: &SyncArgs) -> Self {
-        TenantSettings {
+    /// The command line's tenant. Reads the secret files it names, once.
+    pub fn from_args(args: &SyncArgs) -> Result<Self> {
+        let stdin = Path::new("-");
+        if args.client_secret_file.as_deref() == Some(stdin)
+            && args.access_token_file.as_deref() == Some(stdin)
+        {
+            return Err(Error::usage(
+                "--client-secret-file and --access-token-file cannot both read standard input (-); \
+                 give one of them a file",
+            ));
+        }
+        let client_secret = match &args.client_secret_file {
+            Some(path) => Some(read_secret(
+                path,
+                "the client secret",
+                "--client-secret-file / AUTH0_CLIENT_SECRET_FILE",
+            )?),
+            None => args.client_secret.clone(),
+        };
+        let access_token = match &args.access_token_file {
+            Some(path) => Some(read_secret(
+                path,
+                "the access token",
+                "--access-token-file / AUTH0_ACCESS_TOKEN_FILE",
+            )?),
+            None => args.access_token.clone(),
+        };
+        Ok(TenantSettings {
             name: args.tenant.clone(),
             base_url: args.base_url.clone(),
             auth_type: args.auth_type,
             client_id: args.client_id.clone(),
-            client_secret: args.client_secret.clone(),
-            access_token: args.access_token.clone(),
+            client_secret,
+            access_token,
             audience: args.audience.clone(),
+        })
+    }
+}
+
+/// A usage error naming the file and the setting, never the content.
+fn read_secret(path: &Path, what: &str, setting: &str) -> Result<Secret> {
+    Secret::read_from(path).map_err(|e| {
+        let from = if path == Path::new("-") {
+            "standard input".to_string()
+        } else {
+            path.display().to_string()
+        };
+        Error::usage(format!("cannot read {what} from {from} ({setting}): {e}"))
+    })
+}
+
+/// Which secrets were given as command-line flags, where every local user
+/// can read them (`ps`, `/proc/PID/cmdline`), rather than through the
+/// environment or a file. Only clap's matches know where a value came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecretsOnCommandLine {
+    pub client_secret: bool,
+    pub access_token: bool,
+}
+
+impl SecretsOnCommandLine {
+    /// From the matches of the whole command line; all false unless the
+    /// subcommand is `sync`.
+    pub fn of(matches: &clap::ArgMatches) -> Self {
+        let Some(("sync", sync)) = matches.subcommand() else {
+            return Self::default();
+        };
+        let typed =
+            |id: &str| sync.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+        SecretsOnCommandLine {
+            client_secret: typed("client_secret"),
+            access_token: typed("access_token"),
         }
+    }
+
+    /// One line naming the flags and the safer ways to pass them; never the values.
+    pub fn warning(&self) -> Option<String> {
+        let typed: Vec<[&str; 3]> = [
+            (
+                self.client_secret,
+                [
+                    "--client-secret",
+                    "AUTH0_CLIENT_SECRET",
+                    "--client-secret-file",
+                ],
+            ),
+            (
+                self.access_token,
+                [
+                    "--access-token",
+                    "AUTH0_ACCESS_TOKEN",
+                    "--access-token-file",
+                ],
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(typed, names)| typed.then_some(names))
+        .collect();
+        let names = |i: usize| typed.iter().map(|n| n[i]).collect::<Vec<_>>().join(" and ");
+        let (is, it) = match typed.len() {
+            0 => return None,
+            1 => ("is", "it"),
+            _ => ("are", "them"),
+        };
+        Some(format!(
+            "{} on the command line {is} visible to every local user (ps, /proc/PID/cmdline); \
+             pass {it} in {} or with {} instead",
+            names(0),
+            names(1),
+            names(2)
+        ))
     }
 }
 
@@ -273,8 +379,8 @@ fn resolve_auth(args: &TenantSettings, base: &Url) -> Result<Auth> {
             (true, false) => AuthType::ClientCredentials,
             (false, false) => {
                 return Err(Error::usage(
-                    "missing credentials: set --client-id and --client-secret \
-                     (AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET) or --access-token (AUTH0_ACCESS_TOKEN)",
+                    "missing credentials: set AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET \
+                     (or --client-id and --client-secret-file), or AUTH0_ACCESS_TOKEN (or --access-token-file)",
                 ));
             }
         },
@@ -282,7 +388,9 @@ fn resolve_auth(args: &TenantSettings, base: &Url) -> Result<Auth> {
     match kind {
         AuthType::AccessToken => {
             let token = token.ok_or_else(|| {
-                Error::usage("--auth-type access-token needs --access-token (AUTH0_ACCESS_TOKEN)")
+                Error::usage(
+                    "--auth-type access-token needs a token: set AUTH0_ACCESS_TOKEN or --access-token-file",
+                )
             })?;
             Ok(Auth::AccessToken(Secret::new(token.expose().trim())))
         }
@@ -293,7 +401,10 @@ fn resolve_auth(args: &TenantSettings, base: &Url) -> Result<Auth> {
                 )
             })?;
             let client_secret = secret.ok_or_else(|| {
-                Error::usage("missing --client-secret (AUTH0_CLIENT_SECRET) for the client-credentials grant")
+                Error::usage(
+                    "missing client secret for the client-credentials grant: \
+                     set AUTH0_CLIENT_SECRET or --client-secret-file",
+                )
             })?;
             let audience = non_empty(args.audience.as_deref())
                 .map(str::to_string)
@@ -337,6 +448,106 @@ mod tests {
             parse_base_url("https://u:p@x.com").unwrap_err().exit_code(),
             2
         );
+    }
+
+    fn sync_matches(args: &[&str]) -> clap::ArgMatches {
+        use clap::CommandFactory;
+        let argv = ["auth0-archive", "sync"].iter().chain(args);
+        crate::cli::Cli::command()
+            .try_get_matches_from(argv)
+            .unwrap()
+    }
+
+    fn sync_args(args: &[&str]) -> SyncArgs {
+        use clap::FromArgMatches;
+        match crate::cli::Cli::from_arg_matches(&sync_matches(args))
+            .unwrap()
+            .command
+        {
+            crate::cli::Command::Sync(args) => *args,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn secrets_given_as_flags_are_told_apart_and_warned_about_without_their_value() {
+        let typed = SecretsOnCommandLine::of(&sync_matches(&["--client-secret", "s3cr3t"]));
+        assert_eq!(
+            typed,
+            SecretsOnCommandLine {
+                client_secret: true,
+                access_token: false
+            }
+        );
+        let w = typed.warning().unwrap();
+        assert!(!w.contains("s3cr3t") && !w.contains('\n'), "{w}");
+        assert!(w.contains("--client-secret ") && w.contains("AUTH0_CLIENT_SECRET"));
+        assert!(
+            w.contains("--client-secret-file") && !w.contains("token"),
+            "{w}"
+        );
+
+        let both = SecretsOnCommandLine::of(&sync_matches(&[
+            "--client-secret=s3cr3t",
+            "--access-token",
+            "t0ken",
+        ]));
+        let w = both.warning().unwrap();
+        assert!(w.contains("--client-secret and --access-token"), "{w}");
+        assert!(!w.contains("s3cr3t") && !w.contains("t0ken"), "{w}");
+
+        let none = SecretsOnCommandLine::of(&sync_matches(&["--client-secret-file", "-"]));
+        assert_eq!(none.warning(), None);
+    }
+
+    #[test]
+    fn secret_files_are_read_once_into_the_tenant_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let (secret, token) = (dir.path().join("secret"), dir.path().join("token"));
+        std::fs::write(&secret, "s3cr3t\n").unwrap();
+        std::fs::write(&token, "t0ken\n").unwrap();
+        let t = TenantSettings::from_args(&sync_args(&[
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+            "--access-token-file",
+            token.to_str().unwrap(),
+        ]))
+        .unwrap();
+        assert_eq!(t.client_secret.unwrap().expose(), "s3cr3t");
+        assert_eq!(t.access_token.unwrap().expose(), "t0ken");
+
+        std::fs::write(&secret, "\n").unwrap();
+        let e = TenantSettings::from_args(&sync_args(&[
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+        ]))
+        .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("empty"), "{e}");
+
+        let e = TenantSettings::from_args(&sync_args(&[
+            "--client-secret-file",
+            "-",
+            "--access-token-file",
+            "-",
+        ]))
+        .unwrap_err();
+        assert!(e.to_string().contains("standard input"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_file_conflicts_with_its_flag() {
+        use clap::CommandFactory;
+        for pair in [
+            ["--client-secret", "--client-secret-file"],
+            ["--access-token", "--access-token-file"],
+        ] {
+            let e = crate::cli::Cli::command()
+                .try_get_matches_from(["auth0-archive", "sync", pair[0], "s3cr3t", pair[1], "f"])
+                .unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::ArgumentConflict);
+            assert!(!e.to_string().contains("s3cr3t"), "{e}");
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! archived into one database, each under its own name in the `tenant`
 //! column with its own checkpoint. Secrets stay in environment variables the
 //! file names; a literal secret is accepted only when the file says so and
-//! only other users cannot read it.
+//! other users cannot read it. The file must belong to the user running the
+//! tool (or root) and be writable by its owner only.
 
+use std::fs::Metadata;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -44,14 +47,21 @@ struct Tenant {
 impl TenantsFile {
     /// Reads and parses the file; refuses it when others could change it or
     /// read the secrets it holds, or when it lists no tenant or one twice.
+    /// The checks and the read use one open file, so the file checked is the
+    /// file read.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let cannot_read = |e: std::io::Error| {
             Error::usage(format!("cannot read tenants file {}: {e}", path.display()))
-        })?;
+        };
+        let mut handle = std::fs::File::open(path).map_err(cannot_read)?;
+        let meta = handle.metadata().map_err(cannot_read)?;
+        check_owner_and_mode(path, &meta, effective_uid())?;
+        let mut text = String::new();
+        handle.read_to_string(&mut text).map_err(cannot_read)?;
         let mut file: TenantsFile = toml::from_str(&text)
             .map_err(|e| Error::usage(format!("{}: {}", path.display(), e.message())))?;
         file.path = path.to_path_buf();
-        check_permissions(path, &file)?;
+        check_literal_secrets(path, &file, &meta)?;
         if file.tenants.is_empty() {
             return Err(Error::usage(format!(
                 "{} lists no [[tenant]]",
@@ -131,22 +141,55 @@ impl Tenant {
     }
 }
 
-/// Refuses a file others could write (they could point a tenant at their own
-/// server and collect its secrets), and literal secrets unless the file
-/// allows them and only its owner can read it.
-fn check_permissions(path: &Path, file: &TenantsFile) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?
-        .permissions()
-        .mode();
-    if mode & 0o022 != 0 {
+/// The effective user id of this process, whose files it trusts.
+///
+/// `geteuid` straight from the C library that std already links: no I/O and
+/// no failure, on every Unix. The alternatives are worse: `libc` and `nix`
+/// are not dependencies, `/proc/self/status` exists on Linux only (and not in
+/// every container or chroot), and the owner of a scratch file needs a
+/// writable directory and shows the file system's idea of the owner.
+fn effective_uid() -> u32 {
+    // SAFETY: POSIX declares `uid_t geteuid(void)`; it takes nothing, always
+    // succeeds and touches no memory of ours, and `uid_t` is a 32-bit
+    // unsigned integer on the Unix targets this builds for (std's
+    // `MetadataExt::uid` is `u32` too).
+    unsafe extern "C" {
+        safe fn geteuid() -> u32;
+    }
+    geteuid()
+}
+
+/// Refuses a file that someone other than the user running the tool could
+/// change: they could point a tenant at their own server and collect its
+/// secrets. It must belong to that user (or to root, who could change
+/// anything anyway, as OpenSSH accepts for its configuration) and must not
+/// be writable by group or others.
+fn check_owner_and_mode(path: &Path, meta: &Metadata, euid: u32) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let owner = meta.uid();
+    if owner != euid && owner != 0 {
+        return Err(Error::usage(format!(
+            "{} belongs to uid {owner}, not to uid {euid} running auth0-archive, so its owner could \
+             redirect your secrets; run `sudo chown {euid} {}` or use a copy you own",
+            path.display(),
+            path.display()
+        )));
+    }
+    if meta.mode() & 0o022 != 0 {
         return Err(Error::usage(format!(
             "{} is writable by other users; run `chmod go-w {}`",
             path.display(),
             path.display()
         )));
     }
+    Ok(())
+}
+
+/// Refuses literal secrets unless the file allows them and only its owner
+/// can read it.
+fn check_literal_secrets(path: &Path, file: &TenantsFile, meta: &Metadata) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = meta.mode();
     let literal = file
         .tenants
         .iter()
@@ -169,4 +212,35 @@ fn check_permissions(path: &Path, file: &TenantsFile) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn the_file_must_belong_to_the_user_running_the_tool_or_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tenants.toml");
+        std::fs::write(&path, "").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        // A new file belongs to whoever created it: this process.
+        assert_eq!(meta.uid(), effective_uid());
+        assert!(check_owner_and_mode(&path, &meta, meta.uid()).is_ok());
+        let stranger = meta.uid().wrapping_add(1).max(1);
+        let verdict = check_owner_and_mode(&path, &meta, stranger);
+        if meta.uid() == 0 {
+            assert!(verdict.is_ok(), "root's files are trusted");
+        } else {
+            let e = verdict.unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(e.to_string().contains("chown"), "{e}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        let e = check_owner_and_mode(&path, &meta, meta.uid()).unwrap_err();
+        assert!(e.to_string().contains("chmod go-w"), "{e}");
+    }
 }
