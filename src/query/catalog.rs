@@ -13,6 +13,23 @@
 //! `number`, `text` and `time`. An empty default means "optional" for `time`
 //! parameters (the whole archive) and "required" for the others. The SQL
 //! refers to parameters as `:name`; they are always bound, never spliced.
+//!
+//! A report that `detect` runs on a schedule also says so:
+//!
+//! ```sql
+//! -- detection: high
+//! -- key: ip
+//! -- window: 3600
+//! ```
+//!
+//! `detection` is the severity (`info`, `low`, `medium`, `high`); `key` the
+//! columns that identify one finding (a burst by the same key that overlaps
+//! an earlier finding is the same finding); `window` how many seconds of
+//! events before the unexamined ones the report needs to see (a burst
+//! straddling two runs), default 0. A detection must take the `since`,
+//! `until` and `tenant` parameters and return `first_seen`, `last_seen`
+//! (stored time text), `events` (how many events the finding rests on) and
+//! `log_ids` (those events' ids, space-separated), besides its key.
 
 use crate::error::{Error, Result};
 
@@ -101,6 +118,49 @@ pub struct Report {
     pub params: Vec<ParamSpec>,
     /// The whole file, header included (comments are valid SQL).
     pub sql: &'static str,
+    /// Set when `detect` runs this report.
+    pub detection: Option<Detection>,
+}
+
+/// How `detect` runs a report and files its rows as findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    pub severity: Severity,
+    /// The columns that identify a finding.
+    pub key: Vec<String>,
+    /// Seconds of events before the unexamined ones that the report needs.
+    pub window_s: i64,
+}
+
+/// How urgent a finding is, in increasing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" | "informational" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" | "critical" => Some(Severity::High),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
 }
 
 /// All saved reports, sorted by name.
@@ -133,6 +193,7 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
     let mut name = None;
     let mut description = None;
     let mut params = Vec::new();
+    let (mut severity, mut key, mut window_s) = (None, None, 0);
     for line in text.lines() {
         let Some(comment) = line.trim().strip_prefix("--") else {
             break; // the header ends at the first non-comment line
@@ -144,17 +205,52 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
             description = Some(v.trim().to_string());
         } else if let Some(v) = comment.strip_prefix("param:") {
             params.push(parse_param(v)?);
+        } else if let Some(v) = comment.strip_prefix("detection:") {
+            severity = Some(Severity::parse(v).ok_or_else(|| {
+                format!(
+                    "unknown severity {:?}: use info, low, medium or high",
+                    v.trim()
+                )
+            })?);
+        } else if let Some(v) = comment.strip_prefix("key:") {
+            key = Some(
+                v.split(',')
+                    .map(|k| k.trim().to_string())
+                    .filter(|k| !k.is_empty())
+                    .collect::<Vec<_>>(),
+            );
+        } else if let Some(v) = comment.strip_prefix("window:") {
+            window_s = v
+                .trim()
+                .parse()
+                .map_err(|_| format!("window {:?} is not a number of seconds", v.trim()))?;
         }
     }
     let name = name
         .filter(|n| !n.is_empty())
         .ok_or("header has no `-- name:` line")?;
     let description = description.ok_or("header has no `-- description:` line")?;
+    let detection = match severity {
+        None => None,
+        Some(severity) => {
+            for needed in ["since", "until", "tenant"] {
+                if !params.iter().any(|p| p.name == needed) {
+                    return Err(format!("a detection needs the `{needed}` parameter"));
+                }
+            }
+            Some(Detection {
+                severity,
+                key: key.ok_or("a detection needs a `-- key:` line")?,
+                window_s,
+            })
+        }
+    };
     Ok(Report {
         name,
         description,
         params,
         sql: text,
+        detection,
     })
 }
 
