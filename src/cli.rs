@@ -41,6 +41,41 @@ pub enum Command {
     Import(ImportArgs),
     /// Delete archived events older than a date (the integrity chain stays verifiable)
     Prune(PruneArgs),
+    /// Run the saved detections over events not examined yet; print new findings
+    Detect(DetectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// Output format [default: table on a terminal, ndjson otherwise]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Re-examine events from this time (YYYY-MM-DD or RFC 3339) without moving watermarks
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Re-examine events up to this time (a bare date includes the day)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Exit 7 when a new finding reaches this severity
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Only this tenant's events (the `tenant` column); watermarks are kept per tenant
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+    /// Only these detections (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub only: Vec<String>,
+    /// No summary line on stderr
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// The severity at which `detect --fail-on` exits 7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
 }
 
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DurationRound, TimeDelta, Utc};
 
 use crate::auth0::{Auth, HttpPolicy, default_audience};
-use crate::cli::{DemoArgs, Engine, Format, RunArgs};
+use crate::cli::{DemoArgs, DetectArgs, Engine, Format, RunArgs};
 use crate::config::{OutputMode, SyncConfig, SyncPlan, parse_base_url};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -88,6 +88,20 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             },
         )?;
     }
+    println!();
+    eprintln!("demo: $ auth0-archive --db {} detect", db.display());
+    crate::detect::run(
+        db,
+        &DetectArgs {
+            format: Some(Format::Table),
+            since: None,
+            until: None,
+            fail_on: None,
+            tenant: None,
+            only: Vec::new(),
+            quiet: false,
+        },
+    )?;
     eprintln!(
         "\ndemo: next: `auth0-archive --db {} query list`, `query run credential-stuffing`, \
          `query sql \"SELECT type, count(*) FROM events GROUP BY 1\"`",

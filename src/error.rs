@@ -17,6 +17,7 @@ pub mod exit {
     pub const LOCKED: i32 = 4;
     pub const DATABASE: i32 = 5;
     pub const INTEGRITY: i32 = 6;
+    pub const FINDINGS: i32 = 7;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +74,9 @@ pub enum Error {
     /// `verify` found an altered, inserted or deleted event (exit 6).
     #[error("{0}")]
     Integrity(String),
+    /// `detect --fail-on` met a new finding of that severity (exit 7).
+    #[error("{0}")]
+    Findings(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -89,6 +93,7 @@ impl Error {
             Error::Locked(_) => exit::LOCKED,
             Error::Database(_) | Error::Sqlite { .. } | Error::DuckDb { .. } => exit::DATABASE,
             Error::Integrity(_) => exit::INTEGRITY,
+            Error::Findings(_) => exit::FINDINGS,
         }
     }
 
@@ -141,6 +146,7 @@ impl Error {
                 message: prefix(message),
             },
             Error::Integrity(m) => Error::Integrity(prefix(m)),
+            Error::Findings(m) => Error::Findings(prefix(m)),
             Error::Sqlite { context, source } => Error::Sqlite {
                 context: prefix(context),
                 source,

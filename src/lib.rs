@@ -11,6 +11,7 @@ pub mod auth0;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod detect;
 pub mod error;
 pub mod event;
 pub mod export;

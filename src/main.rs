@@ -7,7 +7,7 @@ use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
 use auth0_archive::cli::{Cli, Command, QueryCommand};
 use auth0_archive::error::Error;
-use auth0_archive::{config, demo, export, import, prune, query, status, sync, verify};
+use auth0_archive::{config, demo, detect, export, import, prune, query, status, sync, verify};
 
 const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
@@ -57,5 +57,6 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args),
         Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),
         Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
+        Command::Detect(ref args) => detect::run(&db(DEFAULT_DB), args),
     }
 }

@@ -29,6 +29,8 @@ pub struct Status {
     pub chain_head: Option<String>,
     /// Events that arrived again with other content, kept for review.
     pub conflicts: i64,
+    /// The last `detect` run and the findings per severity.
+    pub detect: store::findings::DetectStatus,
 }
 
 #[derive(Debug, Serialize)]
@@ -193,6 +195,11 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         deferred_indexes,
         chain_head: store::chain::head(conn)?.map(|h| h.to_string()),
         // Archives written before schema version 3 have no such table.
+        detect: if schema_version >= 4 {
+            store::findings::status(conn)?
+        } else {
+            Default::default()
+        },
         conflicts: if schema_version >= 3 {
             conn.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?
         } else {
@@ -267,4 +274,19 @@ fn print_human(s: &Status) {
         );
     }
     println!("chain head:     {}", s.chain_head.as_deref().unwrap_or("-"));
+    if let Some(at) = &s.detect.last_run_at {
+        let counts: Vec<String> = ["high", "medium", "low", "info"]
+            .iter()
+            .filter_map(|sev| s.detect.findings.get(*sev).map(|n| format!("{n} {sev}")))
+            .collect();
+        println!(
+            "detect:         last run {} at {at}; findings: {}",
+            s.detect.last_run_outcome.as_deref().unwrap_or("unfinished"),
+            if counts.is_empty() {
+                "none".to_string()
+            } else {
+                counts.join(", ")
+            }
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! `catalog` holds the reports of `queries/*.sql`, `params` binds their
 //! parameters, `engine` is the interface `sqlite` and `duckdb` implement,
-//! `output` writes the rows. (`query export` is `crate::export`.)
+//! `output` writes the rows. (`query export` is the top-level `export` module.)
 
 pub mod catalog;
 mod duckdb;

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod chain;
 pub mod events;
+pub mod findings;
 pub mod indexes;
 pub mod lock;
 pub mod runs;
@@ -23,6 +24,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../schema/001_init.sql")),
     (2, include_str!("../../schema/002_deferred_indexes.sql")),
     (3, include_str!("../../schema/003_evidence.sql")),
+    (4, include_str!("../../schema/004_findings.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from
