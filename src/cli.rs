@@ -266,11 +266,20 @@ pub enum QueryCommand {
     Export(ExportArgs),
 }
 
+/// Result formats. `csv` is safe to open in a spreadsheet: text cells that
+/// a spreadsheet would run as a formula get a leading `'`; `csv-raw` keeps
+/// every value exact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned columns for a terminal
     Table,
+    /// CSV safe for spreadsheets: text starting with = + - @ tab or CR gets a leading '
     Csv,
+    /// CSV with every value exact (not for spreadsheets: formulas would run)
+    CsvRaw,
+    /// One JSON array of objects, values exact
     Json,
+    /// One JSON object per line, values exact
     Ndjson,
 }
 

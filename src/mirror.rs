@@ -6,22 +6,36 @@
 //! and the DuckDB Appender. It is brought up to date before every use: rows
 //! whose SQLite rowid is above the copied watermark are appended, so the cost
 //! follows the number of new rows. If rows at or below the watermark changed
-//! (deleted, or renumbered by a VACUUM) the copy is rebuilt from scratch.
-//! Its columns are the event columns of `event::COLUMNS`.
+//! (deleted, or renumbered by a VACUUM) or the integrity chain no longer holds
+//! the link that was newest at the last refresh (the head was rewritten, or
+//! links were pruned) the copy is rebuilt from scratch.
+//! Its columns are the event columns of `event::COLUMNS`; beside them,
+//! `event_digests` keeps each row's SHA-256 of `raw`, computed once when the
+//! row is copied, for the export's day fingerprints, and `day_fingerprints`
+//! caches those per UTC day: the export fills it, a refresh deletes the days
+//! it appends rows to, a rebuild empties it.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use duckdb::types::{ToSqlOutput, ValueRef};
 use duckdb::{AccessMode, Config, Connection, ToSql};
+use rusqlite::OptionalExtension;
+use sha2::{Digest, Sha256};
 
 use crate::error::{Context, Error, Result};
-use crate::event::{Kind, event_columns};
+use crate::event::{Kind, Source, event_columns};
 use crate::store;
+use crate::time::DAY_MS;
 
 /// Bumped whenever the copy's layout changes; a copy of another version is
 /// rebuilt.
-const MIRROR_VERSION: i64 = 1;
+///
+/// 2: `mirror_state` records the integrity chain's head (`chain_seq`,
+/// `chain_link`) and the number of pruned links; `event_digests` holds each
+/// row's SHA-256 of `raw`; `day_fingerprints` caches the export's per-day
+/// fingerprints.
+const MIRROR_VERSION: i64 = 2;
 
 /// Helpers with the same results as the functions `query::sqlite` registers,
 /// so one SQL text serves both engines.
@@ -114,10 +128,61 @@ impl From<rusqlite::Error> for Fail {
     }
 }
 
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct State {
     source_rowid: i64,
     source_rows: i64,
     last_log_id: Option<String>,
+    chain: ChainMark,
+}
+
+/// What the integrity chain looked like when the copy was last refreshed:
+/// the newest link (`seq` and its `link` text) and how many links were
+/// pruned. Every link hashes the one before it, so rewriting any archived
+/// event consistently (re-sealing the chain) changes the newest link; a
+/// prune marks links pruned.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct ChainMark {
+    seq: Option<i64>,
+    link: Option<String>,
+    pruned: i64,
+}
+
+impl ChainMark {
+    /// The chain's head and pruned-link count in the caller's snapshot.
+    fn read(src: &rusqlite::Connection) -> rusqlite::Result<Self> {
+        let (seq, link) = src
+            .query_row(
+                "SELECT seq, link FROM chain ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((Some(r.get(0)?), Some(r.get(1)?))),
+            )
+            .optional()?
+            .unwrap_or((None, None));
+        let pruned = src.query_row(
+            "SELECT count(*) FROM chain WHERE pruned_at IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(ChainMark { seq, link, pruned })
+    }
+
+    /// Whether the chain in `src` still extends the one recorded: the link
+    /// recorded as newest is still there with the same text, and no more or
+    /// fewer links are pruned.
+    fn still_holds(&self, src: &rusqlite::Connection, now: &ChainMark) -> rusqlite::Result<bool> {
+        if self.pruned != now.pruned {
+            return Ok(false);
+        }
+        let Some(seq) = self.seq else {
+            // No link was recorded: the chain was empty then.
+            return Ok(true);
+        };
+        let link: Option<String> = src
+            .query_row("SELECT link FROM chain WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()?;
+        Ok(link.is_some() && link == self.link)
+    }
 }
 
 fn create_schema(duck: &Connection) -> duckdb::Result<()> {
@@ -136,34 +201,47 @@ fn create_schema(duck: &Connection) -> duckdb::Result<()> {
     duck.execute_batch(&format!(
         "DROP TABLE IF EXISTS events;
          DROP TABLE IF EXISTS event_types;
+         DROP TABLE IF EXISTS event_digests;
+         DROP TABLE IF EXISTS day_fingerprints;
          DROP TABLE IF EXISTS mirror_state;
          CREATE TABLE events ({});
+         CREATE TABLE event_digests (log_id VARCHAR NOT NULL, ts BIGINT, raw_sha256 BLOB NOT NULL);
+         CREATE TABLE day_fingerprints (day_ms BIGINT NOT NULL, rows BIGINT NOT NULL, fingerprint VARCHAR NOT NULL);
          CREATE TABLE event_types (code VARCHAR NOT NULL, description VARCHAR NOT NULL, category VARCHAR NOT NULL);
-         CREATE TABLE mirror_state (version BIGINT, source_rowid BIGINT, source_rows BIGINT, last_log_id VARCHAR);
-         INSERT INTO mirror_state VALUES ({MIRROR_VERSION}, 0, 0, NULL);
+         CREATE TABLE mirror_state (version BIGINT, source_rowid BIGINT, source_rows BIGINT, last_log_id VARCHAR,
+                                    chain_seq BIGINT, chain_link VARCHAR, pruned_links BIGINT);
+         INSERT INTO mirror_state VALUES ({MIRROR_VERSION}, 0, 0, NULL, NULL, NULL, 0);
          {MACROS}",
         cols.join(", ")
     ))
 }
 
+/// The copy's watermark, or `None` when there is no copy or it has another
+/// layout version (an older copy lacks the columns read here).
 fn read_state(duck: &Connection) -> Option<State> {
+    let version: i64 = duck
+        .query_row("SELECT version FROM mirror_state", [], |r| r.get(0))
+        .ok()?;
+    if version != MIRROR_VERSION {
+        return None;
+    }
     duck.query_row(
-        "SELECT version, source_rowid, source_rows, last_log_id FROM mirror_state",
+        "SELECT source_rowid, source_rows, last_log_id, chain_seq, chain_link, pruned_links FROM mirror_state",
         [],
         |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                State {
-                    source_rowid: r.get(1)?,
-                    source_rows: r.get(2)?,
-                    last_log_id: r.get(3)?,
+            Ok(State {
+                source_rowid: r.get(0)?,
+                source_rows: r.get(1)?,
+                last_log_id: r.get(2)?,
+                chain: ChainMark {
+                    seq: r.get(3)?,
+                    link: r.get(4)?,
+                    pruned: r.get(5)?,
                 },
-            ))
+            })
         },
     )
     .ok()
-    .filter(|(v, _)| *v == MIRROR_VERSION)
-    .map(|(_, s)| s)
 }
 
 fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Refresh, Fail> {
@@ -173,16 +251,16 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
         None => {
             create_schema(duck)?;
             rebuilt = true;
-            State {
-                source_rowid: 0,
-                source_rows: 0,
-                last_log_id: None,
-            }
+            State::default()
         }
     };
+    let chain_now = ChainMark::read(src)?;
 
     // Rows at or below the watermark must be exactly the ones mirrored: the
-    // same number of them, and the same event at the watermark itself.
+    // same number of them, the same event at the watermark itself, and the
+    // integrity chain still holding the link that was newest when they were
+    // copied (an event rewritten in place and re-sealed changes that link;
+    // a prune marks links pruned).
     if state.source_rowid > 0 {
         let newer: i64 = src.query_row(
             "SELECT count(*) FROM events WHERE rowid > ?1",
@@ -196,15 +274,14 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
                 [state.source_rowid],
                 |r| r.get(0),
             )
-            .ok();
-        if total - newer != state.source_rows || at_mark != state.last_log_id {
+            .optional()?;
+        if total - newer != state.source_rows
+            || at_mark != state.last_log_id
+            || !state.chain.still_holds(src, &chain_now)?
+        {
             create_schema(duck)?;
             rebuilt = true;
-            state = State {
-                source_rowid: 0,
-                source_rows: 0,
-                last_log_id: None,
-            };
+            state = State::default();
         }
     }
 
@@ -213,7 +290,11 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
     let max_rowid: i64 = src.query_row("SELECT coalesce(max(rowid), 0) FROM events", [], |r| {
         r.get(0)
     })?;
-    if max_rowid <= state.source_rowid && src_types == duck_types && !rebuilt {
+    if max_rowid <= state.source_rowid
+        && src_types == duck_types
+        && !rebuilt
+        && chain_now == state.chain
+    {
         return Ok(Refresh {
             appended: 0,
             rebuilt,
@@ -238,6 +319,12 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
     {
         let kinds: Vec<Kind> = event_columns().map(|c| c.kind).collect();
         let names: Vec<&str> = event_columns().map(|c| c.name).collect();
+        let at = |source: Source| {
+            event_columns()
+                .position(|c| c.source == source)
+                .expect("the column table lists log_id, ts and raw")
+        };
+        let (log_id_at, ts_at, raw_at) = (at(Source::LogId), at(Source::Ts), at(Source::Raw));
         let sql = format!(
             "SELECT rowid, {} FROM events WHERE rowid > ?1 ORDER BY rowid",
             names.join(", ")
@@ -245,6 +332,8 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
         let mut stmt = src.prepare(&sql)?;
         let mut rows = stmt.query([state.source_rowid])?;
         let mut app = tx.appender("events")?;
+        let mut digests = tx.appender("event_digests")?;
+        let mut days = std::collections::BTreeSet::new();
         while let Some(r) = rows.next()? {
             let cells = kinds
                 .iter()
@@ -253,14 +342,39 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
                 .collect::<rusqlite::Result<Vec<Cell<'_>>>>()?;
             let refs: Vec<&dyn ToSql> = cells.iter().map(|c| c as &dyn ToSql).collect();
             app.append_row(refs.as_slice())?;
+            // The digest of `raw` as copied, which is what the export writes.
+            let digest = Sha256::digest(cells[raw_at].text().unwrap_or_default().as_bytes());
+            digests.append_row([
+                &cells[log_id_at] as &dyn ToSql,
+                &cells[ts_at],
+                &digest.as_slice(),
+            ])?;
+            if let Cell::Int(Some(ts)) = cells[ts_at] {
+                days.insert(ts.div_euclid(DAY_MS) * DAY_MS);
+            }
             appended += 1;
             last = (r.get(0)?, r.get(1)?);
         }
         app.flush()?;
+        digests.flush()?;
+        // The export's cached fingerprints of the days that gained rows no
+        // longer hold.
+        let mut stale = tx.prepare("DELETE FROM day_fingerprints WHERE day_ms = ?")?;
+        for day in days {
+            stale.execute([day])?;
+        }
     }
     tx.execute(
-        "UPDATE mirror_state SET source_rowid = ?, source_rows = ?, last_log_id = ?",
-        duckdb::params![last.0, state.source_rows + appended as i64, last.1],
+        "UPDATE mirror_state SET source_rowid = ?, source_rows = ?, last_log_id = ?,
+                chain_seq = ?, chain_link = ?, pruned_links = ?",
+        duckdb::params![
+            last.0,
+            state.source_rows + appended as i64,
+            last.1,
+            chain_now.seq,
+            chain_now.link,
+            chain_now.pruned
+        ],
     )?;
     tx.commit()?;
     Ok(Refresh {
@@ -279,6 +393,13 @@ enum Cell<'a> {
 }
 
 impl<'a> Cell<'a> {
+    fn text(&self) -> Option<&str> {
+        match self {
+            Cell::Text(t) => t.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Reads leniently: SQLite columns are dynamically typed, so a value of
     /// an unexpected type is converted rather than refused.
     fn read(v: rusqlite::types::ValueRef<'a>, kind: Kind) -> Self {

