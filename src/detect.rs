@@ -392,7 +392,7 @@ fn print(found: &[&Reported], format: Option<Format>) -> Result<()> {
                 serde_json::to_writer_pretty(&mut out, &all)?;
                 writeln!(out)?;
             }
-            Format::Table | Format::Csv => {
+            Format::Table | Format::Csv | Format::CsvRaw => {
                 let mut sink = output::sink(format, &mut out);
                 let names = [
                     "severity",

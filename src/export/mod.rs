@@ -13,13 +13,19 @@ use std::path::Path;
 
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::cli::ExportArgs;
 use crate::error::{Context, Error, Result};
 use crate::event::event_columns;
 use crate::mirror;
 use crate::time::{DAY_MS, epoch_day, now_iso, parse_ms};
+
+mod files;
+mod fingerprint;
+
+use files::{remove_if_present, sync_dir, write_atomic};
+pub use fingerprint::DayFingerprint;
+use fingerprint::fingerprint_day;
 
 /// The export's table of contents, written last: a directory whose manifest
 /// is missing or says `complete: false` is not a finished export.
@@ -76,67 +82,6 @@ fn export_select() -> String {
 
 fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
-}
-
-/// A day's fingerprint: SHA-256 over its events in `log_id` order, each fed
-/// as `log_id`, 0x00, SHA-256(`raw`) (32 bytes) — the chain link's recipe
-/// without a previous link. The raw digests are computed once per row when
-/// the DuckDB copy takes it in (`mirror`, table `event_digests`).
-#[derive(Default)]
-pub struct DayFingerprint {
-    hash: Sha256,
-    rows: u64,
-}
-
-impl DayFingerprint {
-    /// Adds the next event; callers feed them in ascending `log_id` order.
-    pub fn add(&mut self, log_id: &str, raw_sha256: &[u8]) {
-        self.hash.update(log_id.as_bytes());
-        self.hash.update([0u8]);
-        self.hash.update(raw_sha256);
-        self.rows += 1;
-    }
-
-    pub fn rows(&self) -> u64 {
-        self.rows
-    }
-
-    pub fn finish(self) -> String {
-        hex::encode(self.hash.finalize())
-    }
-}
-
-/// Flushes a directory's entries (files created, renamed or removed in it)
-/// to disk.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
-}
-
-/// Writes `path` whole or not at all: a temporary file, fsynced, renamed
-/// into place, and the directory fsynced so the rename survives a crash.
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
-}
-
-/// Removes a file or directory tree; one that is already gone is fine, any
-/// other failure is returned.
-fn remove_if_present(path: &Path, tree: bool) -> io::Result<()> {
-    let r = if tree {
-        std::fs::remove_dir_all(path)
-    } else {
-        std::fs::remove_file(path)
-    };
-    match r {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        r => r,
-    }
 }
 
 fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
@@ -278,43 +223,6 @@ fn current_days(
             (day, (day_ms, entry))
         })
         .collect())
-}
-
-/// One day's row count and fingerprint, from its row digests in `log_id`
-/// order. The rows are sorted here rather than by DuckDB: for a day of a
-/// million events, fetching unsorted and sorting in memory (about 100 bytes
-/// per row) took less than half the CPU time of DuckDB's ORDER BY on the
-/// 56-byte ids. Both order bytewise, as SQLite's `ORDER BY log_id` does.
-fn fingerprint_day(conn: &Connection, day_ms: i64) -> Result<(u64, String)> {
-    let derr = |e: duckdb::Error| Error::duckdb("export failed", e);
-    let unexpected = || {
-        Error::runtime(
-            "export failed: the DuckDB copy's event_digests holds unexpected values; \
-             delete the copy (it is rebuilt from the archive)",
-        )
-    };
-    let mut stmt = conn
-        .prepare("SELECT log_id, raw_sha256 FROM event_digests WHERE ts >= ? AND ts < ?")
-        .map_err(derr)?;
-    let mut rows = stmt
-        .query(duckdb::params![day_ms, day_ms + DAY_MS])
-        .map_err(derr)?;
-    let mut day: Vec<(String, [u8; 32])> = Vec::new();
-    while let Some(r) = rows.next().map_err(derr)? {
-        let (log_id, digest) = (r.get_ref(0).map_err(derr)?, r.get_ref(1).map_err(derr)?);
-        let log_id = log_id.as_str().map_err(|_| unexpected())?;
-        let digest = digest.as_blob().map_err(|_| unexpected())?;
-        day.push((
-            log_id.to_owned(),
-            digest.try_into().map_err(|_| unexpected())?,
-        ));
-    }
-    day.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut fp = DayFingerprint::default();
-    for (log_id, digest) in &day {
-        fp.add(log_id, digest);
-    }
-    Ok((fp.rows(), fp.finish()))
 }
 
 /// Runs `job` for every item on several connections to the copy at once
