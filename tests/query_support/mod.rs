@@ -176,6 +176,7 @@ pub fn sql_count(db: &Path, sql: &str) -> i64 {
 /// A Management API event (`sapi` unless `ty` says otherwise) as Auth0
 /// writes it: the request (method, path, body, the dashboard user who made
 /// it) and the response (status, body) in `details`.
+#[allow(clippy::too_many_arguments)]
 pub fn mgmt(
     ty: &str,
     t: i64,
