@@ -1,5 +1,7 @@
 -- name: breached-passwords
 -- description: Logins, sign-ups and password resets attempted with a password known to be breached (pwd_leak, signup_pwd_leak, reset_pwd_leak).
+-- detection: medium
+-- key: type, ip
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
@@ -11,7 +13,11 @@ SELECT
     ip,
     country_code,
     connection,
-    client_name
+    client_name,
+    date AS first_seen,
+    date AS last_seen,
+    1 AS events,
+    log_id AS log_ids
 FROM events
 WHERE type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak')
   AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)

@@ -1,5 +1,8 @@
 -- name: brute-force
 -- description: Many failed logins (f, fp, fu) from one IP address.
+-- detection: high
+-- key: ip
+-- window: 3600
 -- param: threshold | integer | 10 | fewest failed logins from one IP to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
@@ -9,7 +12,9 @@ SELECT
     count(*) AS failures,
     count(DISTINCT coalesce(user_id, user_name)) AS distinct_users,
     min(date) AS first_seen,
-    max(date) AS last_seen
+    max(date) AS last_seen,
+    count(*) AS events,
+    group_concat(log_id, ' ' ORDER BY log_id) AS log_ids
 FROM events
 WHERE type IN ('f', 'fp', 'fu')
   AND ip IS NOT NULL

@@ -1,5 +1,8 @@
 -- name: cross-origin-auth
 -- description: IP addresses with many cross-origin authentication failures (fcoa), with their successes (scoa): a credential-stuffing pattern tied to cross-origin login.
+-- detection: medium
+-- key: ip
+-- window: 3600
 -- param: min_failures | integer | 5 | fewest fcoa failures from one IP to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
@@ -10,7 +13,9 @@ SELECT
     sum(CASE WHEN type = 'scoa' THEN 1 ELSE 0 END) AS successes,
     count(DISTINCT coalesce(user_id, user_name)) AS distinct_users,
     min(date) AS first_seen,
-    max(date) AS last_seen
+    max(date) AS last_seen,
+    count(*) AS events,
+    group_concat(log_id, ' ' ORDER BY log_id) AS log_ids
 FROM events
 WHERE type IN ('fcoa', 'scoa')
   AND ip IS NOT NULL

@@ -1,14 +1,19 @@
 -- name: impossible-travel
 -- description: Consecutive successful logins of one user farther apart than a plane could fly in the time between them (haversine on the stored coordinates).
+-- detection: high
+-- key: user_id
+-- window: 86400
 -- param: max_kmh | number | 900 | fastest believable travel speed in km/h (about airliner speed)
 -- param: min_km | number | 100 | shortest distance worth reporting (ignores geolocation jitter)
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 -- Reads only the `events_login_user` index until the final rows: the login
 -- filter below repeats that index's WHERE clause verbatim (CAST(type AS TEXT),
 -- and `ts + 0` so no time index is preferred), users who always logged in from
 -- one place are skipped, and the rows' details are looked up by rowid for the
--- reported legs only. Ties in time are ordered by the index columns, then rowid.
+-- reported legs only. The tenant filter applies to the reported legs (user ids
+-- belong to one tenant). Ties in time are ordered by the index columns, then rowid.
 -- `movers` is MATERIALIZED so DuckDB builds its semi-join on those few users
 -- rather than on the logins.
 WITH movers AS MATERIALIZED (
@@ -68,10 +73,15 @@ SELECT
     cur.ip AS to_ip,
     round(d.raw_km, 1) AS km,
     round(d.raw_minutes, 1) AS minutes,
-    CASE WHEN d.raw_minutes > 0 THEN round(d.raw_km / (d.raw_minutes / 60.0), 0) END AS kmh
+    CASE WHEN d.raw_minutes > 0 THEN round(d.raw_km / (d.raw_minutes / 60.0), 0) END AS kmh,
+    prv.date AS first_seen,
+    cur.date AS last_seen,
+    2 AS events,
+    prv.log_id || ' ' || cur.log_id AS log_ids
 FROM distances d
 JOIN events prv ON prv.rowid = d.prev_rid
 JOIN events cur ON cur.rowid = d.rid
 WHERE d.raw_km >= :min_km
+  AND (:tenant = '*' OR cur.tenant = :tenant)
   AND (d.raw_minutes <= 0 OR d.raw_km / (d.raw_minutes / 60.0) > :max_kmh)
 ORDER BY to_date, cur.user_id, from_date

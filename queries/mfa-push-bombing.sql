@@ -1,5 +1,8 @@
 -- name: mfa-push-bombing
 -- description: Bursts of MFA push notifications (gd_send_pn) to one user, a sign of MFA fatigue attacks.
+-- detection: high
+-- key: user_id
+-- window: 3600
 -- param: min_pushes | integer | 5 | fewest pushes in one burst to report
 -- param: gap_seconds | integer | 60 | pushes closer together than this belong to the same burst
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
@@ -28,7 +31,9 @@ SELECT
     min(date) AS first_seen,
     max(date) AS last_seen,
     round((max(ts) - min(ts)) / 1000.0, 1) AS seconds,
-    count(DISTINCT ip) AS distinct_ips
+    count(DISTINCT ip) AS distinct_ips,
+    count(*) AS events,
+    group_concat(log_id, ' ' ORDER BY log_id) AS log_ids
 FROM bursts
 GROUP BY user_id, burst
 HAVING count(*) >= :min_pushes

@@ -1,7 +1,10 @@
 -- name: new-country-for-user
 -- description: Successful logins from a country the user had never logged in from before (the user's very first login is not reported).
+-- detection: low
+-- key: user_id, country_code
 -- param: since | time | | first instant to report (earlier logins still count as history; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 -- No window functions: first logins per (user, country) by aggregation over
 -- the `events_login_user` index (whose WHERE clause the login filters repeat
 -- verbatim; `ts + 0` keeps the planner off the time indexes), for users seen
@@ -53,8 +56,13 @@ SELECT
     e.country_name,
     e.city_name,
     e.ip,
-    c.earlier_logins
+    c.earlier_logins,
+    e.date AS first_seen,
+    e.date AS last_seen,
+    1 AS events,
+    e.log_id AS log_ids
 FROM counted c
 JOIN events e ON e.rowid = c.rid
 WHERE e.ts >= :since
+  AND (:tenant = '*' OR e.tenant = :tenant)
 ORDER BY e.ts, e.log_id

@@ -1,12 +1,15 @@
 -- name: shared-mfa-phone
 -- description: One phone number enrolled as an MFA factor (gd_enrollment_complete) by several users.
+-- detection: high
+-- key: phone
+-- window: 2592000
 -- param: min_users | integer | 2 | fewest distinct users sharing one phone number
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
 WITH enrollments AS (
     SELECT
-        user_id, date, ts,
+        user_id, date, ts, log_id,
         coalesce(
             details ->> '$.authenticator.phone_number',
             details ->> '$.phone_number',
@@ -24,7 +27,9 @@ SELECT
     min(user_id) AS first_user,
     max(user_id) AS last_user,
     min(date) AS first_seen,
-    max(date) AS last_seen
+    max(date) AS last_seen,
+    count(*) AS events,
+    group_concat(log_id, ' ' ORDER BY log_id) AS log_ids
 FROM enrollments
 WHERE phone IS NOT NULL
 GROUP BY phone

@@ -1,5 +1,8 @@
 -- name: signup-surge
 -- description: UTC hours with a burst of sign-up activity (ss, fs, signup_pwd_leak): fake-account campaigns and scripted sign-ups.
+-- detection: medium
+-- key: hour
+-- window: 3600
 -- param: threshold | integer | 50 | fewest sign-up events in one hour to report
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
@@ -11,7 +14,10 @@ WITH hours AS (
         sum(CASE WHEN type = 'ss' THEN 1 ELSE 0 END) AS succeeded,
         sum(CASE WHEN type = 'fs' THEN 1 ELSE 0 END) AS failed,
         sum(CASE WHEN type = 'signup_pwd_leak' THEN 1 ELSE 0 END) AS breached,
-        count(DISTINCT ip) AS distinct_ips
+        count(DISTINCT ip) AS distinct_ips,
+        min(date) AS first_seen,
+        max(date) AS last_seen,
+        group_concat(log_id, ' ' ORDER BY log_id) AS log_ids
     FROM events
     WHERE type IN ('ss', 'fs', 'signup_pwd_leak')
       AND ts >= :since AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
@@ -23,7 +29,11 @@ SELECT
     succeeded,
     failed,
     breached,
-    distinct_ips
+    distinct_ips,
+    first_seen,
+    last_seen,
+    signups AS events,
+    log_ids
 FROM hours
 WHERE signups >= :threshold
 ORDER BY hour_ms

@@ -404,6 +404,7 @@ fn new_country_for_user_skips_first_logins_and_known_countries() {
 #[test]
 fn every_saved_report_gives_the_same_rows_on_both_engines() {
     let a = fixture();
+    add(&a.db, &detection_events());
     let list: Value =
         serde_json::from_str(&ok(&cli(&a.db, &["query", "list", "--format", "json"]))).unwrap();
     let names: Vec<&str> = list
@@ -412,7 +413,7 @@ fn every_saved_report_gives_the_same_rows_on_both_engines() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert!(names.len() >= 15);
+    assert!(names.len() >= 28);
     for name in names {
         let params: &[&str] = if name == "user-timeline" {
             &["user=auth0|traveler"]
@@ -430,5 +431,38 @@ fn every_saved_report_gives_the_same_rows_on_both_engines() {
             !rows.is_empty(),
             "report {name} found nothing in the fixture"
         );
+    }
+}
+
+#[test]
+fn every_detection_returns_the_contract_columns() {
+    let a = fixture();
+    add(&a.db, &detection_events());
+    let reports = auth0_archive::query::catalog::reports().unwrap();
+    let detections: Vec<_> = reports.iter().filter(|r| r.detection.is_some()).collect();
+    assert_eq!(detections.len(), 24);
+    for r in detections {
+        let d = r.detection.as_ref().unwrap();
+        let params: &[&str] = if r.name == "signup-surge" {
+            &["threshold=20"]
+        } else {
+            &[]
+        };
+        let rows = report(&a.db, &r.name, params);
+        assert!(!rows.is_empty(), "detection {} found nothing", r.name);
+        for row in &rows {
+            let mut needed = vec!["first_seen", "last_seen", "events", "log_ids"];
+            needed.extend(d.key.iter().map(String::as_str));
+            for c in needed {
+                assert!(row.contains_key(c), "{}: no column {c} in {row:?}", r.name);
+            }
+            assert!(int(&row["events"]) >= 1, "{}: {row:?}", r.name);
+            let (first, last) = (
+                row["first_seen"].as_str().unwrap(),
+                row["last_seen"].as_str().unwrap(),
+            );
+            assert!(first <= last, "{}: {row:?}", r.name);
+        }
+        check_evidence(&a.db, &r.name, &rows);
     }
 }

@@ -39,8 +39,16 @@ use super::params::ParamType;
 /// without listing it here fails the `every_query_file_is_embedded` test.
 const FILES: &[(&str, &str)] = &[
     (
+        "account-linking-takeover.sql",
+        include_str!("../../queries/account-linking-takeover.sql"),
+    ),
+    (
         "admin-actions.sql",
         include_str!("../../queries/admin-actions.sql"),
+    ),
+    (
+        "authorize-probing.sql",
+        include_str!("../../queries/authorize-probing.sql"),
     ),
     (
         "breached-passwords.sql",
@@ -71,6 +79,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../queries/mfa-push-bombing.sql"),
     ),
     (
+        "mfa-weakened.sql",
+        include_str!("../../queries/mfa-weakened.sql"),
+    ),
+    (
         "new-country-for-user.sql",
         include_str!("../../queries/new-country-for-user.sql"),
     ),
@@ -83,6 +95,26 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../queries/refresh-token-reuse.sql"),
     ),
     (
+        "refresh-token-spread.sql",
+        include_str!("../../queries/refresh-token-spread.sql"),
+    ),
+    (
+        "risky-client-changes.sql",
+        include_str!("../../queries/risky-client-changes.sql"),
+    ),
+    (
+        "secret-exposure.sql",
+        include_str!("../../queries/secret-exposure.sql"),
+    ),
+    (
+        "security-settings-weakened.sql",
+        include_str!("../../queries/security-settings-weakened.sql"),
+    ),
+    (
+        "shared-guardian-device.sql",
+        include_str!("../../queries/shared-guardian-device.sql"),
+    ),
+    (
         "shared-mfa-phone.sql",
         include_str!("../../queries/shared-mfa-phone.sql"),
     ),
@@ -91,8 +123,28 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../queries/signup-surge.sql"),
     ),
     (
+        "sms-bombing.sql",
+        include_str!("../../queries/sms-bombing.sql"),
+    ),
+    (
+        "success-after-attack.sql",
+        include_str!("../../queries/success-after-attack.sql"),
+    ),
+    (
+        "tenant-domain-bypass.sql",
+        include_str!("../../queries/tenant-domain-bypass.sql"),
+    ),
+    (
+        "tenant-takeover.sql",
+        include_str!("../../queries/tenant-takeover.sql"),
+    ),
+    (
         "unknown-event-types.sql",
         include_str!("../../queries/unknown-event-types.sql"),
+    ),
+    (
+        "unverified-signups.sql",
+        include_str!("../../queries/unverified-signups.sql"),
     ),
     (
         "user-timeline.sql",

@@ -1,0 +1,38 @@
+-- name: tenant-domain-bypass
+-- description: Logins and sign-ups through the tenant's *.auth0.com host by an application that otherwise uses a custom domain: scripted traffic that bypasses the custom domain (and any WAF or bot protection in front of it).
+-- detection: medium
+-- key: client_id, hostname
+-- window: 86400
+-- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
+-- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
+-- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
+WITH auth AS (
+    SELECT log_id, date, ts, ip, tenant, client_id, client_name, hostname, type
+    FROM events
+    WHERE type IN ('s', 'f', 'fp', 'fu', 'w', 'ss', 'fs', 'scoa', 'fcoa', 'sepft', 'fepft')
+      AND hostname IS NOT NULL AND client_id IS NOT NULL
+      AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
+),
+custom AS (
+    -- Applications seen through a custom domain (any host outside auth0.com).
+    SELECT tenant, client_id, min(hostname) AS custom_domain
+    FROM auth
+    WHERE lower(hostname) NOT LIKE '%.auth0.com'
+    GROUP BY tenant, client_id
+)
+SELECT
+    a.client_id,
+    max(a.client_name) AS client_name,
+    a.hostname,
+    c.custom_domain,
+    count(DISTINCT a.ip) AS distinct_ips,
+    min(a.date) AS first_seen,
+    max(a.date) AS last_seen,
+    count(*) AS events,
+    group_concat(a.log_id, ' ' ORDER BY a.log_id) AS log_ids
+FROM auth a
+JOIN custom c ON c.tenant = a.tenant AND c.client_id = a.client_id
+WHERE lower(a.hostname) LIKE '%.auth0.com'
+  AND a.ts >= :since
+GROUP BY a.client_id, a.hostname, c.custom_domain
+ORDER BY first_seen, a.client_id
