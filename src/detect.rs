@@ -95,10 +95,17 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
 
     // Without a window only new findings are worth telling; with one, the
     // whole window is the question.
-    let shown: Vec<&Reported> = reported
+    let mut shown: Vec<&Reported> = reported
         .iter()
         .filter(|r| window.is_some() || r.new)
         .collect();
+    // Most severe first; then as they happened.
+    shown.sort_by(|a, b| {
+        let rank = |r: &Reported| Severity::parse(&r.finding.severity);
+        rank(b)
+            .cmp(&rank(a))
+            .then_with(|| a.finding.first_seen.cmp(&b.finding.first_seen))
+    });
     print(&shown, args.format)?;
     if !args.quiet {
         eprintln!(

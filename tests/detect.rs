@@ -1,0 +1,234 @@
+//! `detect` through the real binary: only new findings are printed, a burst
+//! that straddles two runs is one finding, `--fail-on` exits 7, a window can
+//! be re-examined without moving watermarks, and a run killed at any moment
+//! never files a finding twice.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use auth0_archive::simulator::StoredEvent;
+use auth0_archive::simulator::generator::log_id_for;
+use common::*;
+
+/// `n` failed logins from `ip` starting at `start`, `step_s` apart.
+fn failures(ip: &str, start: &str, n: u64, step_s: i64, seq: u64) -> Vec<StoredEvent> {
+    (0..n)
+        .map(|i| {
+            let at = t(start) + chrono::Duration::seconds(step_s * i as i64);
+            let id = log_id_for(at, seq + i);
+            StoredEvent::from_json(format!(
+                r#"{{"log_id":"{id}","date":"{}","type":"f","ip":"{ip}","user_name":"victim{i}@example.com","description":"Wrong email or password."}}"#,
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ))
+        })
+        .collect()
+}
+
+fn detect(db: &Path, args: &[&str]) -> Output {
+    bin()
+        .arg("--db")
+        .arg(db)
+        .args(["detect", "--format", "ndjson", "--only", "brute-force"])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn findings(out: &Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn only_new_findings_are_printed_and_a_rerun_prints_none() {
+    let env = Env::new();
+    let mut all = events(300, 91);
+    all.extend(failures("203.0.113.7", "2026-11-20T03:00:00Z", 12, 20, 1));
+    all.extend(failures("203.0.113.8", "2026-11-20T05:00:00Z", 4, 20, 100));
+    let tenant = tenant_with(all);
+    assert_ok(&sync(&tenant, &env.db));
+
+    let first = detect(&env.db, &[]);
+    assert_ok(&first);
+    let found = findings(&first);
+    let attack: Vec<&serde_json::Value> =
+        found.iter().filter(|f| f["ip"] == "203.0.113.7").collect();
+    assert_eq!(attack.len(), 1, "{found:?}");
+    let f = attack[0];
+    assert_eq!(f["detection"], "brute-force");
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["events"], 12);
+    assert_eq!(f["log_ids"].as_array().unwrap().len(), 12);
+    assert_eq!(f["first_seen"], "2026-11-20T03:00:00.000Z");
+    assert!(f["summary"].as_str().unwrap().contains("203.0.113.7"));
+    assert!(
+        !found.iter().any(|f| f["ip"] == "203.0.113.8"),
+        "4 failures are below the threshold"
+    );
+
+    let again = detect(&env.db, &[]);
+    assert_ok(&again);
+    assert!(stdout(&again).trim().is_empty(), "{}", stdout(&again));
+    let s = status_json(&env.db);
+    assert_eq!(s["detect"]["last_run_outcome"], "ok");
+    assert_eq!(
+        s["detect"]["findings"]["high"].as_i64().unwrap(),
+        found.len() as i64
+    );
+
+    // A window re-examined shows the known finding, marked not new, and
+    // leaves the watermark alone.
+    let window = detect(&env.db, &["--since", "2026-11-20", "--until", "2026-11-20"]);
+    assert_ok(&window);
+    let seen = findings(&window);
+    assert!(
+        seen.iter()
+            .any(|f| f["ip"] == "203.0.113.7" && f["new"] == false)
+    );
+}
+
+#[test]
+fn a_burst_that_straddles_two_runs_is_one_finding() {
+    let env = Env::new();
+    let tenant = tenant_with(failures("198.51.100.9", "2026-11-21T10:00:00Z", 6, 30, 1));
+    assert_ok(&sync(&tenant, &env.db));
+    assert!(findings(&detect(&env.db, &[])).is_empty(), "6 of 10 so far");
+
+    tenant.with(|st| st.push_events(failures("198.51.100.9", "2026-11-21T10:03:00Z", 6, 30, 50)));
+    assert_ok(&sync(&tenant, &env.db));
+    let second = findings(&detect(&env.db, &[]));
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0]["events"], 12, "the earlier half is seen too");
+
+    // More of the same burst extends the finding; nothing new is printed.
+    tenant.with(|st| st.push_events(failures("198.51.100.9", "2026-11-21T10:06:00Z", 5, 30, 90)));
+    assert_ok(&sync(&tenant, &env.db));
+    let third = detect(&env.db, &[]);
+    assert_ok(&third);
+    assert!(findings(&third).is_empty(), "{}", stdout(&third));
+    let (n, events): (i64, i64) = rusqlite::Connection::open(&env.db)
+        .unwrap()
+        .query_row("SELECT count(*), max(events) FROM findings", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((n, events), (1, 17));
+}
+
+#[test]
+fn fail_on_exits_7_for_a_new_finding_at_that_severity_only() {
+    let env = Env::new();
+    let tenant = tenant_with(failures("192.0.2.44", "2026-11-22T08:00:00Z", 15, 10, 1));
+    assert_ok(&sync(&tenant, &env.db));
+    let out = detect(&env.db, &["--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert_eq!(
+        findings(&out).len(),
+        1,
+        "the finding is printed before exiting 7"
+    );
+    assert!(stderr(&out).contains("--fail-on"));
+    // Known now: no longer a reason to fail.
+    assert_ok(&detect(&env.db, &["--fail-on", "high"]));
+    let bad = detect(&env.db, &["--fail-on", "urgent"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn a_detect_killed_at_any_moment_never_files_a_finding_twice() {
+    let env = Env::new();
+    let mut all = events(3000, 92);
+    for (i, ip) in ["203.0.113.21", "203.0.113.22", "203.0.113.23"]
+        .iter()
+        .enumerate()
+    {
+        all.extend(failures(
+            ip,
+            "2026-11-20T06:00:00Z",
+            11 + i as u64,
+            15,
+            1000 * (i as u64 + 1),
+        ));
+    }
+    let tenant = tenant_with(all);
+    assert_ok(&sync(&tenant, &env.db));
+
+    let mut printed: HashMap<String, usize> = HashMap::new();
+    for delay_ms in [0u64, 2, 5, 9, 14, 20, 30, 45] {
+        let child = bin()
+            .arg("--db")
+            .arg(&env.db)
+            .args(["detect", "--format", "ndjson"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SAFETY: plain kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+        let out = child.wait_with_output().unwrap();
+        for f in findings_lenient(&out) {
+            *printed.entry(identity(&f)).or_default() += 1;
+        }
+    }
+    let last = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args(["detect", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_ok(&last);
+    for f in findings(&last) {
+        *printed.entry(identity(&f)).or_default() += 1;
+    }
+    assert!(
+        printed.values().all(|n| *n == 1),
+        "printed twice: {printed:?}"
+    );
+
+    let conn = rusqlite::Connection::open(&env.db).unwrap();
+    let dupes: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM findings a JOIN findings b
+               ON a.detection = b.detection AND a.scope = b.scope AND a.key = b.key AND a.id < b.id
+              AND a.first_seen <= b.last_seen AND b.first_seen <= a.last_seen",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(dupes, 0);
+    let brute: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM findings WHERE detection = 'brute-force' AND key LIKE '%203.0.113.2%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(brute, 3, "every attack filed once, none skipped");
+    let behind: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM detect_watermarks WHERE examined_to < (SELECT max(rowid) FROM events)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(behind, 0, "every detection examined every event");
+}
+
+/// Whole lines only: a killed run may leave half a line.
+fn findings_lenient(out: &Output) -> Vec<serde_json::Value> {
+    stdout(out)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn identity(f: &serde_json::Value) -> String {
+    format!("{}|{}", f["detection"], f["key"])
+}
