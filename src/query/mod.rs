@@ -101,6 +101,11 @@ fn write_list(args: &ListArgs) -> Result<(), Stop> {
                 serde_json::json!({
                     "name": r.name,
                     "description": r.description,
+                    "detection": r.detection.as_ref().map(|d| serde_json::json!({
+                        "severity": d.severity.as_str(),
+                        "key": d.key,
+                        "window_s": d.window_s,
+                    })),
                     "params": r.params.iter().map(|p| serde_json::json!({
                         "name": p.name,
                         "type": p.kind.as_str(),
@@ -124,11 +129,19 @@ fn write_list(args: &ListArgs) -> Result<(), Stop> {
         return Ok(());
     }
     let mut sink = output::sink(format, out);
-    sink.columns(&["name".into(), "description".into(), "parameters".into()])?;
+    sink.columns(&[
+        "name".into(),
+        "detection".into(),
+        "description".into(),
+        "parameters".into(),
+    ])?;
     for r in &reports {
         let ps: Vec<String> = r.params.iter().map(params::describe).collect();
         sink.row(&[
             Value::Text(r.name.clone()),
+            r.detection.as_ref().map_or(Value::Null, |d| {
+                Value::Text(d.severity.as_str().to_string())
+            }),
             Value::Text(r.description.clone()),
             Value::Text(ps.join(", ")),
         ])?;
