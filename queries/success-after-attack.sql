@@ -8,7 +8,7 @@
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
-WITH scope AS (
+WITH scope AS MATERIALIZED (
     SELECT log_id, date, ts, ip, type, user_id, user_name, details
     FROM events
     WHERE ip IS NOT NULL
@@ -18,14 +18,14 @@ WITH scope AS (
       AND ts + :lookback_hours * 3600000 >= :since AND ts < :until
       AND (:tenant = '*' OR tenant = :tenant)
 ),
-stuffers AS (
+stuffers AS MATERIALIZED (
     SELECT ip
     FROM scope
     WHERE type IN ('f', 'fp', 'fu', 'fcoa')
     GROUP BY ip
     HAVING count(DISTINCT coalesce(user_id, user_name)) >= :min_users
 ),
-signals AS (
+signals AS MATERIALIZED (
     SELECT log_id, date, ts, ip, type
     FROM scope
     WHERE type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak', 'limit_wc', 'limit_sul', 'limit_mu')
@@ -33,7 +33,7 @@ signals AS (
            AND CAST(details -> '$.requiresVerification' AS TEXT) = 'true')
        OR (type IN ('f', 'fp', 'fu', 'fcoa') AND ip IN (SELECT ip FROM stuffers))
 ),
-successes AS (
+successes AS MATERIALIZED (
     SELECT s.log_id, s.date, s.ts, s.ip, s.type, s.user_id, s.user_name
     FROM scope s
     WHERE s.type IN ('s', 'scoa', 'ss')

@@ -100,6 +100,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             tenant: None,
             only: Vec::new(),
             quiet: false,
+            engine: Engine::Sqlite,
         },
     )?;
     eprintln!(

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::cli::{DetectArgs, Engine, FailOn, Format};
+use crate::cli::{DetectArgs, FailOn, Format};
 use crate::error::{Error, Result};
 use crate::query::catalog::{self, Report, Severity};
 use crate::query::output::{self, Sink, Value};
@@ -58,7 +58,9 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let scope = args.tenant.clone().unwrap_or_else(|| "*".to_string());
     let run_id = findings::begin_run(&conn, &scope)?;
     let upto = findings::newest_rowid(&conn)?;
-    let engine = engine::open(db, Engine::Sqlite, Origin::Report)?;
+    // The lock keeps writers out, so the DuckDB copy, refreshed here, holds
+    // exactly the rows up to `upto`.
+    let engine = engine::open(db, args.engine, Origin::Report)?;
 
     let mut reported = Vec::new();
     let mut outcome = Ok(());

@@ -232,3 +232,45 @@ fn findings_lenient(out: &Output) -> Vec<serde_json::Value> {
 fn identity(f: &serde_json::Value) -> String {
     format!("{}|{}", f["detection"], f["key"])
 }
+
+#[test]
+fn both_engines_file_the_same_findings() {
+    let env = Env::new();
+    let mut all = events(1500, 93);
+    all.extend(failures("203.0.113.31", "2026-11-20T07:00:00Z", 14, 15, 1));
+    let tenant = tenant_with(all);
+    assert_ok(&sync(&tenant, &env.db));
+    let other = env.dir.path().join("copy.db");
+    rusqlite::Connection::open(&env.db)
+        .unwrap()
+        .execute_batch(&format!("VACUUM INTO '{}'", other.display()))
+        .unwrap();
+    let run = |db: &Path, engine: &str| -> Vec<String> {
+        let out = bin()
+            .arg("--db")
+            .arg(db)
+            .args(["detect", "--format", "ndjson", "--engine", engine])
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let mut seen: Vec<String> = findings(&out)
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {} {}",
+                    f["detection"],
+                    f["key"],
+                    f["first_seen"],
+                    f["last_seen"],
+                    f["events"],
+                    f["log_ids"]
+                )
+            })
+            .collect();
+        seen.sort();
+        seen
+    };
+    let lite = run(&env.db, "sqlite");
+    assert!(lite.iter().any(|f| f.contains("203.0.113.31")), "{lite:?}");
+    assert_eq!(lite, run(&other, "duckdb"));
+}
