@@ -5,7 +5,10 @@
 //!
 //! ```sh
 //! cargo run --release --example bench_sync -- all          # the three scenarios of BENCHMARKS.md
+//! cargo run --release --example bench_sync -- pacing       # the pacing scenarios of BENCHMARKS.md
 //! cargo run --release --example bench_sync -- one --events 200000 --rps 10 --latency-ms 50
+//! # --fixed-window: the limit is N requests per 1 s window instead of a token bucket;
+//! # --other-rps M: another client spends M req/s of the same limit.
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -13,7 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use auth0_archive::simulator::generator::{Spec, generate};
-use auth0_archive::simulator::{FakeTenant, RateLimit, StoredEvent, TenantState};
+use auth0_archive::simulator::{FakeTenant, Limiter, RateLimit, StoredEvent, TenantState};
 use chrono::{TimeZone, Utc};
 
 /// What one process cost.
@@ -29,8 +32,30 @@ struct Scenario {
     name: &'static str,
     events: usize,
     rps: Option<f64>,
+    /// The limit is `rps` requests per 1 s window rather than a token
+    /// bucket of `rps` tokens refilled at `rps` a second.
+    fixed_window: bool,
+    /// Another client spending this many requests a second of the limit.
+    other_rps: Option<f64>,
     latency_ms: u64,
     reference: bool,
+    /// Also measure SQLite's storage floor for the archived rows.
+    floor: bool,
+}
+
+impl Scenario {
+    fn new(name: &'static str, events: usize, rps: Option<f64>, latency_ms: u64) -> Self {
+        Scenario {
+            name,
+            events,
+            rps,
+            fixed_window: false,
+            other_rps: None,
+            latency_ms,
+            reference: false,
+            floor: true,
+        }
+    }
 }
 
 fn main() {
@@ -45,42 +70,76 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let scenarios = if args.get(1).map(String::as_str) == Some("one") {
-        vec![Scenario {
-            name: "custom",
-            events: flag("--events")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(100_000),
-            rps: flag("--rps").and_then(|v| v.parse().ok()),
-            latency_ms: flag("--latency-ms")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0),
+    let scenarios = match args.get(1).map(String::as_str) {
+        Some("one") => vec![Scenario {
+            fixed_window: args.iter().any(|a| a == "--fixed-window"),
+            other_rps: flag("--other-rps").and_then(|v| v.parse().ok()),
             reference: !args.iter().any(|a| a == "--no-reference"),
-        }]
-    } else {
-        vec![
+            ..Scenario::new(
+                "custom",
+                flag("--events")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(100_000),
+                flag("--rps").and_then(|v| v.parse().ok()),
+                flag("--latency-ms")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+            )
+        }],
+        // Each about 50 s at the ceiling.
+        Some("pacing") => vec![
             Scenario {
-                name: "latency 50 ms, no rate limit",
-                events: 50_000,
-                rps: None,
-                latency_ms: 50,
+                fixed_window: true,
+                floor: false,
+                ..Scenario::new(
+                    "fixed window, 10 requests per second, 50 ms latency",
+                    50_000,
+                    Some(10.0),
+                    50,
+                )
+            },
+            Scenario {
+                floor: false,
+                ..Scenario::new(
+                    "token bucket, 10 req/s (burst 10), 50 ms latency",
+                    50_000,
+                    Some(10.0),
+                    50,
+                )
+            },
+            Scenario {
+                other_rps: Some(3.0),
+                floor: false,
+                ..Scenario::new(
+                    "token bucket, 10 req/s (burst 10), another client spending 3 req/s, 50 ms latency",
+                    35_000,
+                    Some(10.0),
+                    50,
+                )
+            },
+            Scenario {
+                fixed_window: true,
+                other_rps: Some(3.0),
+                floor: false,
+                ..Scenario::new(
+                    "fixed window, 10 requests per second, another client spending 3 req/s, 50 ms latency",
+                    35_000,
+                    Some(10.0),
+                    50,
+                )
+            },
+        ],
+        _ => vec![
+            Scenario {
                 reference: true,
+                ..Scenario::new("latency 50 ms, no rate limit", 50_000, None, 50)
             },
+            Scenario::new("10 req/s limit, 50 ms latency", 200_000, Some(10.0), 50),
             Scenario {
-                name: "10 req/s limit, 50 ms latency",
-                events: 200_000,
-                rps: Some(10.0),
-                latency_ms: 50,
-                reference: false,
-            },
-            Scenario {
-                name: "instant server, CPU and memory",
-                events: 1_000_000,
-                rps: None,
-                latency_ms: 0,
                 reference: true,
+                ..Scenario::new("instant server, CPU and memory", 1_000_000, None, 0)
             },
-        ]
+        ],
     };
     println!(
         "machine: {} cores; auth0-archive {}",
@@ -150,6 +209,18 @@ fn run_scenario(s: &Scenario) {
             &db,
             s.rps,
         );
+        if let Some(other) = s.other_rps {
+            let share = s.rps.unwrap_or(0.0) - other;
+            println!(
+                "{:>15}: {:.0}% of the {:.0} events/s left by the other client; it sent {} requests, {} x 429 ({:.2}%)",
+                "shared limit",
+                100.0 * s.events as f64 / cost.wall / (share * 100.0),
+                share * 100.0,
+                stats.other_requests,
+                stats.other_rate_limited,
+                100.0 * stats.other_rate_limited as f64 / stats.other_requests.max(1) as f64
+            );
+        }
         (cost, db)
     };
 
@@ -179,6 +250,9 @@ fn run_scenario(s: &Scenario) {
         );
     }
 
+    if !s.floor {
+        return;
+    }
     for (defer, what) in [
         (false, "INSERT ... SELECT into the same schema and indexes"),
         (true, "the same, ip/user/login indexes created afterwards"),
@@ -198,10 +272,18 @@ fn start(evs: &[StoredEvent], s: &Scenario) -> FakeTenant {
     state.push_events(evs.iter().cloned());
     state.latency = Duration::from_millis(s.latency_ms);
     if let Some(rps) = s.rps {
-        state.set_rate_limit(Some(RateLimit {
-            per_second: rps,
-            burst: rps,
+        state.set_limiter(Some(if s.fixed_window {
+            Limiter::FixedWindow {
+                limit: rps as u64,
+                window_secs: 1,
+            }
+        } else {
+            Limiter::TokenBucket(RateLimit {
+                per_second: rps,
+                burst: rps,
+            })
         }));
+        state.set_other_client(s.other_rps);
     }
     FakeTenant::start(state).expect("tenant")
 }

@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use auth0_archive::simulator::generator::log_id_for;
-use auth0_archive::simulator::{FakeTenant, Fault, RateLimit, StoredEvent};
+use auth0_archive::simulator::{FakeTenant, Fault, Limiter, RateLimit, StoredEvent};
 use common::*;
 
 fn integrity_ok(db: &std::path::Path) {
@@ -503,4 +503,61 @@ fn soak_sigkill_and_faults_over_a_large_backlog() {
     let (kills, runs) = sync_through_kills(&tenant, &env.db, 100, 400, true);
     assert_exact(&env.db, &tenant);
     eprintln!("soak kill points: {kills}, runs: {runs}");
+}
+
+/// The share of a sync's requests answered 429, from its JSON summary.
+fn share_429(out: &std::process::Output) -> (f64, serde_json::Value) {
+    let s = summary(out);
+    let requests = s["requests"].as_u64().unwrap();
+    let rate_limited = s["rate_limited"].as_u64().unwrap();
+    assert!(requests > 0, "{s}");
+    (rate_limited as f64 / requests as f64, s)
+}
+
+#[test]
+fn a_fixed_window_limit_is_spent_without_429s_by_parallel_workers() {
+    let env = Env::new();
+    // ~115 requests of a parallel backfill against 10 per 1 s window: all of
+    // a window comes back at its reset, so pacing at the average rate after
+    // spending it is still too fast.
+    let tenant = tenant_with(events(10_000, 34));
+    tenant.with(|st| {
+        st.latency = Duration::from_millis(50);
+        st.set_limiter(Some(Limiter::FixedWindow {
+            limit: 10,
+            window_secs: 1,
+        }));
+    });
+    let out = sync(&tenant, &env.db);
+    assert_ok(&out);
+    assert_exact(&env.db, &tenant);
+    let (share, s) = share_429(&out);
+    assert!(share <= 0.01, "{:.1}% answered 429: {s}", share * 100.0);
+}
+
+#[test]
+fn a_limit_shared_with_another_client_leaves_it_room() {
+    let env = Env::new();
+    let tenant = tenant_with(events(20_000, 35));
+    tenant.with(|st| {
+        st.latency = Duration::from_millis(20);
+        st.set_rate_limit(Some(RateLimit {
+            per_second: 50.0,
+            burst: 50.0,
+        }));
+        // Another client spends 15 of the 50 requests a second.
+        st.set_other_client(Some(15.0));
+    });
+    let out = sync(&tenant, &env.db);
+    assert_ok(&out);
+    assert_exact(&env.db, &tenant);
+    let (share, s) = share_429(&out);
+    assert!(share <= 0.01, "{:.1}% answered 429: {s}", share * 100.0);
+    // Neither did we take the tokens the other client needed.
+    let stats = tenant.stats();
+    assert!(stats.other_requests > 0, "{stats:?}");
+    assert!(
+        stats.other_rate_limited as f64 <= 0.01 * stats.other_requests as f64,
+        "{stats:?}"
+    );
 }

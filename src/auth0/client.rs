@@ -11,7 +11,7 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use super::answer::{Verdict, describe_transport, refused_token, retry_or_fail, server_message};
-use super::pacing::{Pacer, RateLimit, backoff};
+use super::pacing::{Pacer, RateLimit, Ticket, backoff};
 use super::token::jwt_scopes;
 use super::{Auth, HttpPolicy, default_audience};
 use crate::error::{Error, Result};
@@ -320,20 +320,23 @@ impl Auth0Client {
         let mut failures = 0u32;
         let mut rate_limited_in_row = 0u32;
         loop {
-            let slot = self.pacer().reserve();
-            tokio::time::sleep_until(slot.into()).await;
+            let mut turn = self.turn().await;
             self.inner.requests.fetch_add(1, Ordering::Relaxed);
             let sent = build().send().await;
-            self.pacer().finished();
             let problem = match sent {
-                Err(e) => describe_transport(&e),
+                Err(e) => {
+                    self.pacer().failed(turn.hand_back());
+                    describe_transport(&e)
+                }
                 Ok(resp) => {
                     let status = resp.status();
                     let rl = RateLimit::from_headers(resp.headers());
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
                         rate_limited_in_row += 1;
-                        let wait = self.pacer().rate_limited(&rl);
+                        let wait = self
+                            .pacer()
+                            .rate_limited(turn.hand_back(), &rl, Instant::now());
                         if rate_limited_in_row > MAX_RATE_LIMITED_IN_A_ROW {
                             return Err(Error::runtime(format!(
                                 "still rate limited (429) after {rate_limited_in_row} waits; \
@@ -344,7 +347,7 @@ impl Auth0Client {
                         continue;
                     }
                     rate_limited_in_row = 0;
-                    self.pacer().observe(&rl);
+                    self.pacer().observe(turn.hand_back(), &rl, Instant::now());
                     match resp.bytes().await {
                         Err(e) => format!("the answer broke off: {}", describe_transport(&e)),
                         Ok(body) => match judge(status, &body) {
@@ -373,5 +376,45 @@ impl Auth0Client {
 impl Auth0Client {
     fn pacer(&self) -> std::sync::MutexGuard<'_, Pacer> {
         self.inner.pacer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the pacer lets a request go. It is asked again after
+    /// each wait rather than handing out a slot in advance, so answers
+    /// that arrive meanwhile decide it.
+    async fn turn(&self) -> Turn<'_> {
+        loop {
+            let next = self.pacer().request(Instant::now());
+            match next {
+                Ok(ticket) => {
+                    return Turn {
+                        client: self,
+                        ticket: Some(ticket),
+                    };
+                }
+                Err(at) => tokio::time::sleep_until(at.into()).await,
+            }
+        }
+    }
+}
+
+/// A request the pacer let go. Should its future be dropped before the
+/// answer, the ticket still goes back (as a failure), so the pacer does
+/// not wait for an answer that will never come.
+struct Turn<'a> {
+    client: &'a Auth0Client,
+    ticket: Option<Ticket>,
+}
+
+impl Turn<'_> {
+    fn hand_back(&mut self) -> Ticket {
+        self.ticket.take().expect("a turn is handed back once")
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.client.pacer().failed(ticket);
+        }
     }
 }

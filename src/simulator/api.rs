@@ -1,11 +1,12 @@
 //! The fake tenant's API: the token endpoint, `GET /api/v2/logs` with
 //! checkpoint paging, `GET /api/v2/logs/{id}`, authorization, the rate
-//! limiters and the fault dice. Decided under the state lock.
+//! limiters (token bucket, fixed window, another client sharing them) and
+//! the fault dice. Decided under the state lock.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::http::{Answer, Request, parse_query};
-use super::{Fault, TenantState};
+use super::{Fault, Limiter, TenantState};
 use crate::auth0::log_id;
 
 pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
@@ -115,43 +116,156 @@ fn epoch_secs() -> u64 {
         .unwrap_or(0)
 }
 
-/// Takes a token from the bucket; `Err` carries the 429 answer.
+/// Now as Unix time in (fractional) seconds: the limiters' clock, so that
+/// the reset they announce is on the same clock as the windows they keep.
+fn epoch_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+/// A limiter and what is left of its allowance.
+#[derive(Debug)]
+pub(super) struct LimiterState {
+    limiter: Limiter,
+    /// Token bucket: tokens held at `at` (Unix seconds).
+    tokens: f64,
+    at: f64,
+    /// Fixed window: which window (Unix seconds / length) and how many
+    /// requests it has allowed.
+    window: u64,
+    used: u64,
+}
+
+/// What a limiter says about itself at one instant.
+struct Verdict {
+    limit: u64,
+    remaining: u64,
+    /// Unix second of the reset.
+    reset: u64,
+    /// Whole seconds until one more request would be allowed.
+    retry_after: u64,
+}
+
+impl LimiterState {
+    pub(super) fn new(limiter: Limiter) -> Self {
+        let now = epoch_now();
+        let tokens = match limiter {
+            Limiter::TokenBucket(rl) => rl.burst,
+            Limiter::FixedWindow { .. } => 0.0,
+        };
+        LimiterState {
+            limiter,
+            tokens,
+            at: now,
+            window: u64::MAX,
+            used: 0,
+        }
+    }
+
+    /// Spends one request at `now` if the limiter allows it.
+    fn take(&mut self, now: f64) -> bool {
+        match self.limiter {
+            Limiter::TokenBucket(rl) => {
+                let elapsed = (now - self.at).max(0.0);
+                self.tokens = (self.tokens + elapsed * rl.per_second).min(rl.burst);
+                self.at = self.at.max(now);
+                let allowed = self.tokens >= 1.0;
+                if allowed {
+                    self.tokens -= 1.0;
+                }
+                allowed
+            }
+            Limiter::FixedWindow { limit, window_secs } => {
+                let window = now as u64 / window_secs.max(1);
+                if window != self.window {
+                    self.window = window;
+                    self.used = 0;
+                }
+                let allowed = self.used < limit;
+                if allowed {
+                    self.used += 1;
+                }
+                allowed
+            }
+        }
+    }
+
+    /// The headers' truth at `now`, just after a `take` at `now`.
+    fn verdict(&self, now: f64) -> Verdict {
+        match self.limiter {
+            Limiter::TokenBucket(rl) => {
+                let full_at = now + (rl.burst - self.tokens).max(0.0) / rl.per_second;
+                Verdict {
+                    limit: rl.burst as u64,
+                    remaining: self.tokens.floor() as u64,
+                    reset: full_at.ceil() as u64,
+                    retry_after: ((1.0 - self.tokens) / rl.per_second).ceil().max(1.0) as u64,
+                }
+            }
+            Limiter::FixedWindow { limit, window_secs } => {
+                let reset = (self.window + 1) * window_secs.max(1);
+                Verdict {
+                    limit,
+                    remaining: limit.saturating_sub(self.used),
+                    reset,
+                    retry_after: (reset as f64 - now).ceil().max(1.0) as u64,
+                }
+            }
+        }
+    }
+}
+
+/// Another client spending from the same allowance at a steady pace.
+#[derive(Debug)]
+pub(super) struct OtherClient {
+    interval: f64,
+    /// Unix seconds of its next request.
+    next_at: f64,
+}
+
+impl OtherClient {
+    pub(super) fn starting_now(per_second: f64) -> Self {
+        OtherClient {
+            interval: 1.0 / per_second,
+            next_at: epoch_now(),
+        }
+    }
+}
+
+/// Lets the limiter decide on one log request (after the other client's
+/// requests due before it); `Err` carries the 429 answer.
 fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
-    let Some(rl) = st.rate_limit else {
+    let Some(limiter) = st.limiter.as_mut() else {
         return Ok(Vec::new());
     };
-    let now = Instant::now();
-    st.bucket =
-        (st.bucket + now.duration_since(st.bucket_at).as_secs_f64() * rl.per_second).min(rl.burst);
-    st.bucket_at = now;
-    let allowed = st.bucket >= 1.0;
-    if allowed {
-        st.bucket -= 1.0;
+    let now = epoch_now();
+    if let Some(other) = st.other_client.as_mut() {
+        while other.next_at <= now {
+            st.stats.other_requests += 1;
+            if !limiter.take(other.next_at) {
+                st.stats.other_rate_limited += 1;
+            }
+            other.next_at += other.interval;
+        }
     }
-    let to_full = ((rl.burst - st.bucket) / rl.per_second).ceil() as u64;
+    let allowed = limiter.take(now);
+    let v = limiter.verdict(now);
     let headers = vec![
-        (
-            "x-ratelimit-limit".to_string(),
-            format!("{}", rl.burst as u64),
-        ),
-        (
-            "x-ratelimit-remaining".to_string(),
-            format!("{}", st.bucket.floor() as u64),
-        ),
-        (
-            "x-ratelimit-reset".to_string(),
-            format!("{}", epoch_secs() + to_full.max(1)),
-        ),
+        ("x-ratelimit-limit".to_string(), v.limit.to_string()),
+        ("x-ratelimit-remaining".to_string(), v.remaining.to_string()),
+        ("x-ratelimit-reset".to_string(), v.reset.to_string()),
     ];
     if allowed {
         Ok(headers)
     } else {
         st.stats.rate_limited += 1;
         let mut a = Answer::error(429, "Too Many Requests", "Global limit has been reached");
-        let wait = ((1.0 - st.bucket) / rl.per_second).ceil().max(1.0) as u64;
         a.headers = headers;
         if st.send_retry_after {
-            a.headers.push(("retry-after".into(), wait.to_string()));
+            a.headers
+                .push(("retry-after".into(), v.retry_after.to_string()));
         }
         Err(a)
     }
@@ -278,5 +392,53 @@ fn one_log(st: &mut TenantState, req: &Request, id: &str) -> Answer {
     match st.events.iter().find(|e| e.key == id) {
         Some(e) => Answer::json(200, e.raw.clone()),
         None => Answer::error(404, "Not Found", "The log does not exist."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simulator::RateLimit;
+
+    #[test]
+    fn a_fixed_window_counts_down_to_its_end_and_comes_back_whole() {
+        let mut l = LimiterState::new(Limiter::FixedWindow {
+            limit: 3,
+            window_secs: 2,
+        });
+        let start = 1_000_000.5;
+        for left in [2, 1, 0] {
+            assert!(l.take(start));
+            let v = l.verdict(start);
+            assert_eq!((v.limit, v.remaining, v.reset), (3, left, 1_000_002));
+        }
+        assert!(!l.take(start + 1.4));
+        let v = l.verdict(start + 1.4);
+        assert_eq!((v.remaining, v.reset, v.retry_after), (0, 1_000_002, 1));
+        // At the reset second the whole allowance is back.
+        assert!(l.take(1_000_002.0));
+        let v = l.verdict(1_000_002.0);
+        assert_eq!((v.remaining, v.reset), (2, 1_000_004));
+    }
+
+    #[test]
+    fn a_token_bucket_resets_when_it_is_full_again() {
+        let mut l = LimiterState::new(Limiter::TokenBucket(RateLimit {
+            per_second: 4.0,
+            burst: 4.0,
+        }));
+        let t = l.at + 10.3;
+        for left in [3, 2, 1, 0] {
+            assert!(l.take(t));
+            assert_eq!(l.verdict(t).remaining, left);
+        }
+        // Empty: full again 1 s later; the reset is the next whole second.
+        let v = l.verdict(t);
+        assert_eq!(v.reset, (t + 1.0).ceil() as u64);
+        assert!(!l.take(t + 0.2));
+        assert_eq!(l.verdict(t + 0.2).retry_after, 1);
+        // A token per 0.25 s, not the whole bucket at the reset.
+        assert!(l.take(t + 0.3));
+        assert_eq!(l.verdict(t + 0.3).remaining, 0);
     }
 }

@@ -11,7 +11,7 @@ mod http;
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::auth0::log_id;
 
@@ -62,10 +62,26 @@ pub enum Fault {
 }
 
 /// A token bucket like Auth0's per-tenant limit.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
     pub per_second: f64,
     pub burst: f64,
+}
+
+/// How the tenant limits log requests. Either way every answer carries
+/// `x-ratelimit-limit`, `x-ratelimit-remaining` (what is left after this
+/// request) and `x-ratelimit-reset` (a Unix time in whole seconds), and each
+/// tells the truth about its own limiter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limiter {
+    /// `burst` tokens, full at start, refilled continuously at
+    /// `per_second`; a request takes one. The reset is the first whole
+    /// second by which the bucket is full again; the limit is `burst`.
+    TokenBucket(RateLimit),
+    /// At most `limit` requests in each window of `window_secs` seconds,
+    /// windows aligned on Unix time: the whole allowance comes back at once
+    /// when a window ends, and the reset is that second.
+    FixedWindow { limit: u64, window_secs: u64 },
 }
 
 /// Counters of what the tenant served.
@@ -75,7 +91,13 @@ pub struct Stats {
     pub log_requests: u64,
     pub token_requests: u64,
     pub served_events: u64,
+    /// 429 answers to log requests (the archiver's; the other client's are
+    /// counted apart).
     pub rate_limited: u64,
+    /// Requests the simulated other client spent from the same allowance,
+    /// and how many of them the limiter refused.
+    pub other_requests: u64,
+    pub other_rate_limited: u64,
     pub faults: u64,
     pub unauthorized: u64,
 }
@@ -99,9 +121,8 @@ pub struct TenantState {
     pub token_lifetime_requests: Option<u64>,
     /// The token endpoint answers 503 while set.
     pub token_endpoint_down: bool,
-    rate_limit: Option<RateLimit>,
-    bucket: f64,
-    bucket_at: Instant,
+    limiter: Option<api::LimiterState>,
+    other_client: Option<api::OtherClient>,
     /// Also send `Retry-After` on 429s.
     pub send_retry_after: bool,
     /// Probability per log request of a random fault from `fault_kinds`.
@@ -133,9 +154,8 @@ impl Default for TenantState {
             minted: HashMap::new(),
             token_lifetime_requests: None,
             token_endpoint_down: false,
-            rate_limit: None,
-            bucket: 0.0,
-            bucket_at: Instant::now(),
+            limiter: None,
+            other_client: None,
             send_retry_after: false,
             fault_rate: 0.0,
             fault_kinds: Vec::new(),
@@ -170,9 +190,22 @@ impl TenantState {
 
     /// Limits log requests with a token bucket that starts full.
     pub fn set_rate_limit(&mut self, limit: Option<RateLimit>) {
-        self.rate_limit = limit;
-        self.bucket = limit.map(|l| l.burst).unwrap_or(0.0);
-        self.bucket_at = Instant::now();
+        self.set_limiter(limit.map(Limiter::TokenBucket));
+    }
+
+    /// Limits log requests with `limiter`, starting with its whole allowance.
+    pub fn set_limiter(&mut self, limiter: Option<Limiter>) {
+        self.limiter = limiter.map(api::LimiterState::new);
+    }
+
+    /// Another client sharing the allowance: from now on it sends
+    /// `per_second` requests a second, evenly spaced, each taking its share
+    /// of the limit as a request of ours would (`None` stops it). Its
+    /// requests and 429s are counted in `Stats::other_*`.
+    pub fn set_other_client(&mut self, per_second: Option<f64>) {
+        self.other_client = per_second
+            .filter(|r| *r > 0.0)
+            .map(api::OtherClient::starting_now);
     }
 
     /// Invalidates every minted token (as if they expired).
