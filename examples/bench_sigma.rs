@@ -3,10 +3,11 @@
 //! paths with `contains`/`endswith`/`startswith`, descriptions, arrays with
 //! `{}`, negated filters, a regex), loads them with `sigma::load` and times
 //! `RuleSet::matches` over every event. Prints figures, asserts nothing.
+//! Given a RULES path (a file or directory), loads those rules instead.
 //!
 //! ```sh
 //! export CARGO_TARGET_DIR=$HOME/.cache/auth0-archive/target
-//! cargo run --release --example bench_sigma -- [EVENTS]
+//! cargo run --release --example bench_sigma -- [EVENTS] [RULES]
 //! ```
 
 use std::collections::BTreeMap;
@@ -182,7 +183,10 @@ fn main() {
         .expect("write rule");
     }
     let started = Instant::now();
-    let (set, problems) = sigma::load(&[dir.path().to_path_buf()]);
+    let rules = std::env::args()
+        .nth(2)
+        .map_or_else(|| dir.path().to_path_buf(), std::path::PathBuf::from);
+    let (set, problems) = sigma::load(&[rules]);
     for p in &problems {
         eprintln!("problem: {}: {}", p.path.display(), p.reason);
     }
