@@ -22,6 +22,7 @@ pub mod progress;
 pub mod prune;
 pub mod query;
 pub mod secret;
+pub mod sigma;
 pub mod simulator;
 pub mod status;
 pub mod store;
