@@ -70,7 +70,16 @@ fn main() {
     }
     if let Some(rules) = sigma {
         let count = std::fs::read_dir(&rules).map(|d| d.count()).unwrap_or(0);
-        let (secs, lines) = detect(&db, &["--sigma", rules.to_str().unwrap(), "--only", "none"]);
+        let (secs, lines) = detect(
+            &db,
+            &[
+                "--sigma",
+                rules.to_str().unwrap(),
+                "--no-reports",
+                "--since",
+                "2000-01-01",
+            ],
+        );
         println!("detect --sigma ({count} files) over {n} events: {secs:.2} s, {lines} findings");
     }
 }

@@ -68,6 +68,13 @@ pub struct DetectArgs {
     /// No summary line on stderr
     #[arg(long)]
     pub quiet: bool,
+    /// Also evaluate these Sigma rules (a file or a directory; repeatable);
+    /// only rules with `logsource.product: auth0` are used
+    #[arg(long, value_name = "PATH")]
+    pub sigma: Vec<PathBuf>,
+    /// Run only the --sigma rules, not the saved detections
+    #[arg(long, requires = "sigma")]
+    pub no_reports: bool,
     /// Where the detections run: the archive itself, or its DuckDB copy
     /// (kept up to date beside it; several times faster on large archives)
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]

@@ -101,6 +101,8 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             only: Vec::new(),
             quiet: false,
             engine: Engine::Sqlite,
+            sigma: Vec::new(),
+            no_reports: false,
         },
     )?;
     eprintln!(

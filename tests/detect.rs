@@ -274,3 +274,79 @@ fn both_engines_file_the_same_findings() {
     assert!(lite.iter().any(|f| f.contains("203.0.113.31")), "{lite:?}");
     assert_eq!(lite, run(&other, "duckdb"));
 }
+
+fn sigma_dir(name: &str) -> String {
+    format!("{}/tests/sigma/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn sigma_rules_become_findings_once_and_unusable_rules_are_named() {
+    let env = Env::new();
+    let tenant = tenant_with(failures("192.0.2.77", "2026-11-23T09:00:00Z", 3, 60, 1));
+    assert_ok(&sync(&tenant, &env.db));
+    let run = |extra: &[&str]| {
+        bin()
+            .arg("--db")
+            .arg(&env.db)
+            .args([
+                "detect",
+                "--format",
+                "ndjson",
+                "--no-reports",
+                "--sigma",
+                &sigma_dir("rules"),
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[]);
+    assert_ok(&out);
+    let found = findings(&out);
+    let failed: Vec<&serde_json::Value> = found
+        .iter()
+        .filter(|f| f["detection"] == "Failed login")
+        .collect();
+    assert_eq!(failed.len(), 1, "{found:?}");
+    assert_eq!(failed[0]["source"], "sigma");
+    assert_eq!(failed[0]["severity"], "low");
+    assert_eq!(failed[0]["events"], 3);
+    assert_eq!(failed[0]["log_ids"].as_array().unwrap().len(), 3);
+    // Nothing new: nothing printed.
+    assert!(findings(&run(&[])).is_empty());
+    // New matching events: a new finding for the rule.
+    tenant.with(|st| st.push_events(failures("192.0.2.77", "2026-11-24T09:00:00Z", 2, 60, 50)));
+    assert_ok(&sync(&tenant, &env.db));
+    let next = findings(&run(&[]));
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(next[0]["events"], 2);
+
+    // A directory with broken rules: the usable ones run, the others are named.
+    let mixed = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args([
+            "detect",
+            "--no-reports",
+            "--sigma",
+            &sigma_dir("broken"),
+            "--since",
+            "2026-01-01",
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&mixed);
+    assert!(stderr(&mixed).contains("broken.yml"), "{}", stderr(&mixed));
+    // Nothing usable at all: exit 2.
+    let none = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args([
+            "detect",
+            "--sigma",
+            &format!("{}/broken.yml", sigma_dir("broken")),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(none.status.code(), Some(2), "{}", stderr(&none));
+}

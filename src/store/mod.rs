@@ -322,6 +322,46 @@ mod tests {
         );
     }
 
+    /// `verify` opens read-only, so an archive not yet upgraded is checked
+    /// as it is.
+    #[test]
+    fn an_archive_not_yet_upgraded_verifies_read_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        {
+            let conn = archive_at(&path, 2);
+            let (id, raw) = ("1", r#"{"log_id":"1"}"#);
+            conn.execute(
+                "INSERT INTO events (log_id, tenant, raw, chain_seq) VALUES (?1, 't', ?2, 1)",
+                rusqlite::params![id, raw],
+            )
+            .unwrap();
+            let seal = chain::Seal {
+                version: 1,
+                kind: chain::EVENTS,
+                tenant: "t",
+                detail: None,
+            };
+            let link = chain::link_digest(chain::GENESIS, &seal, None, &mut [(id, raw)]);
+            conn.execute(
+                "INSERT INTO chain (seq, tenant, events, first_log_id, last_log_id, link, created_at)
+                 VALUES (1, 't', 1, '1', '1', ?1, '2026-01-01T00:00:00.000Z')",
+                [link],
+            )
+            .unwrap();
+        }
+        let conn = open_read_only(&path).unwrap();
+        let report = audit::audit(&conn, None, None).unwrap();
+        assert_eq!((report.problem, report.events), (None, 1));
+        conn.execute_batch("SELECT 1").unwrap();
+        drop(conn);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("UPDATE events SET raw = '{\"log_id\":\"1\",\"x\":1}'", [])
+            .unwrap();
+        let conn = open_read_only(&path).unwrap();
+        assert!(audit::audit(&conn, None, None).unwrap().problem.is_some());
+    }
+
     /// A newer binary brings its event type catalogue (new codes, fixed
     /// names) to an archive an older one made, without touching events.
     #[test]

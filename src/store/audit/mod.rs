@@ -64,11 +64,20 @@ pub fn audit(
         head: chain::head(conn)?.map(|h| h.to_string()),
         ..AuditReport::default()
     };
-    let (claims, problem) = prune_claims(conn)?;
+    // An archive not yet upgraded to schema 3 (verify opens read-only, so
+    // it is checked as it is): version 1 links only, and prunes without
+    // records, which that version could not check either.
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let legacy = version < 3;
+    let (claims, problem) = if legacy {
+        (legacy_prune_claims(conn)?, None)
+    } else {
+        prune_claims(conn)?
+    };
     if let Some(p) = problem {
         return Ok(found(report, p));
     }
-    if let Some(p) = walk(conn, key, &claims, &mut report)? {
+    if let Some(p) = walk(conn, key, &claims, legacy, &mut report)? {
         return Ok(found(report, p));
     }
     // Once keyed, a chain stays keyed (sync and import refuse to extend it
@@ -142,17 +151,40 @@ fn prune_claims(conn: &Connection) -> Result<(HashMap<i64, PruneClaim>, Option<S
     Ok((claims, None))
 }
 
+/// Before schema 3 a pruned link had no record: take it at its word.
+fn legacy_prune_claims(conn: &Connection) -> Result<HashMap<i64, PruneClaim>> {
+    let mut stmt = conn.prepare("SELECT seq, pruned_at FROM chain WHERE pruned_at IS NOT NULL")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+    let mut claims = HashMap::new();
+    for row in rows {
+        let (seq, pruned_at) = row?;
+        claims.insert(
+            seq,
+            PruneClaim {
+                by: i64::MAX,
+                pruned_at,
+            },
+        );
+    }
+    Ok(claims)
+}
+
 fn walk(
     conn: &Connection,
     key: Option<&ChainKey>,
     claims: &HashMap<i64, PruneClaim>,
+    legacy: bool,
     report: &mut AuditReport,
 ) -> Result<Option<String>> {
-    let mut links_stmt = conn.prepare(
+    let mut links_stmt = conn.prepare(if legacy {
+        "SELECT seq, tenant, events, first_log_id, last_log_id, link, pruned_at,
+                1, 'events', NULL, NULL
+         FROM chain ORDER BY seq"
+    } else {
         "SELECT seq, tenant, events, first_log_id, last_log_id, link, pruned_at,
                 version, kind, detail, key_id
-         FROM chain ORDER BY seq",
-    )?;
+         FROM chain ORDER BY seq"
+    })?;
     let mut links = links_stmt.query([])?;
     let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
     let mut ev_stmt = conn.prepare(&format!(

@@ -9,33 +9,43 @@
 //! runs is seen whole, and a finding whose key and span meet a known one is
 //! the same finding. Findings and the moved watermark commit together.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io;
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::cli::{DetectArgs, FailOn, Format};
+use crate::cli::{DetectArgs, FailOn};
 use crate::error::{Error, Result};
 use crate::query::catalog::{self, Report, Severity};
-use crate::query::output::{self, Sink, Value};
+use crate::query::output::{Sink, Value};
 use crate::query::{Origin, Stop, engine, params};
 use crate::store::findings::{self, Filed, Finding};
 use crate::store::{self, lock::SyncLock};
 use crate::time::{epoch_iso, parse_ms};
 
+mod output;
+mod sigma;
+
+use output::print;
+
 /// A finding as printed, with whether this run found it.
-struct Reported {
-    finding: Finding,
-    new: bool,
+pub(super) struct Reported {
+    pub(super) finding: Finding,
+    pub(super) new: bool,
 }
 
 pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let window = explicit_window(args)?;
     let reports: Vec<Report> = catalog::reports()?
         .into_iter()
-        .filter(|r| r.detection.is_some())
+        .filter(|r| r.detection.is_some() && !args.no_reports)
         .filter(|r| args.only.is_empty() || args.only.contains(&r.name))
         .collect();
+    let rules = if args.sigma.is_empty() {
+        None
+    } else {
+        Some(sigma::load(&args.sigma)?)
+    };
     if let Some(unknown) = args
         .only
         .iter()
@@ -83,13 +93,21 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
             }
         }
     }
+    if let (Some(rules), Ok(())) = (&rules, &outcome) {
+        let scope_tenant = args.tenant.as_deref();
+        match sigma::run(&mut conn, rules, &scope, scope_tenant, window, upto, run_id) {
+            Ok(mut r) => reported.append(&mut r),
+            Err(e) => outcome = Err(e.within("Sigma rules")),
+        }
+    }
+    let detections = reports.len() + rules.as_ref().map_or(0, |r| r.len());
     let new_count = reported.iter().filter(|r| r.new).count();
     let error_text = outcome.as_ref().err().map(|e: &Error| e.to_string());
     let _ = findings::finish_run(
         &conn,
         run_id,
         if outcome.is_ok() { "ok" } else { "failed" },
-        reports.len(),
+        detections,
         new_count,
         error_text.as_deref(),
     );
@@ -111,8 +129,7 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     print(&shown, args.format)?;
     if !args.quiet {
         eprintln!(
-            "auth0-archive: detect: {} detection(s), {new_count} new finding(s){}",
-            reports.len(),
+            "auth0-archive: detect: {detections} detection(s), {new_count} new finding(s){}",
             if window.is_some() {
                 format!(", {} in the window", reported.len())
             } else {
@@ -352,88 +369,5 @@ fn as_json(v: &Value) -> serde_json::Value {
             serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
         }
         Value::Text(t) => t.clone().into(),
-    }
-}
-
-/// One finding as a JSON object: its fields, its key columns at the top
-/// level too (`ip`, `user_id`, ...), and whether this run found it.
-fn finding_json(r: &Reported) -> serde_json::Value {
-    let f = &r.finding;
-    let mut obj = serde_json::Map::new();
-    for (k, v) in &f.key {
-        obj.insert(k.clone(), v.clone());
-    }
-    let fixed = serde_json::json!({
-        "detection": f.detection,
-        "severity": f.severity,
-        "source": f.source,
-        "summary": f.summary,
-        "first_seen": f.first_seen,
-        "last_seen": f.last_seen,
-        "events": f.events,
-        "log_ids": f.log_ids,
-        "key": f.key,
-        "details": f.details,
-        "new": r.new,
-    });
-    if let serde_json::Value::Object(m) = fixed {
-        obj.extend(m);
-    }
-    serde_json::Value::Object(obj)
-}
-
-fn print(found: &[&Reported], format: Option<Format>) -> Result<()> {
-    let format = format.unwrap_or(if io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Ndjson
-    });
-    let mut out = BufWriter::new(io::stdout().lock());
-    let written = (|| -> io::Result<()> {
-        match format {
-            Format::Ndjson => {
-                for r in found {
-                    writeln!(out, "{}", finding_json(r))?;
-                }
-            }
-            Format::Json => {
-                let all: Vec<serde_json::Value> = found.iter().map(|r| finding_json(r)).collect();
-                serde_json::to_writer_pretty(&mut out, &all)?;
-                writeln!(out)?;
-            }
-            Format::Table | Format::Csv | Format::CsvRaw => {
-                let mut sink = output::sink(format, &mut out);
-                let names = [
-                    "severity",
-                    "detection",
-                    "key",
-                    "first_seen",
-                    "last_seen",
-                    "events",
-                    "new",
-                ];
-                sink.columns(&names.map(String::from))?;
-                for r in found {
-                    let f = &r.finding;
-                    sink.row(&[
-                        Value::Text(f.severity.clone()),
-                        Value::Text(f.detection.clone()),
-                        Value::Text(serde_json::Value::Object(f.key.clone()).to_string()),
-                        Value::Text(f.first_seen.clone()),
-                        Value::Text(f.last_seen.clone()),
-                        Value::Int(f.events),
-                        Value::Bool(r.new),
-                    ])?;
-                }
-                sink.finish()?;
-            }
-        }
-        out.flush()
-    })();
-    match written {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(Error::io("cannot write the findings", e))
-        }
-        _ => Ok(()),
     }
 }
