@@ -393,3 +393,26 @@ fn it_renders_in_headless_chromium_without_errors() {
     );
     eprintln!("screenshot: {}", shot.display());
 }
+
+#[test]
+fn demo_writes_its_report_beside_the_database() {
+    let env = Env::new();
+    let out = bin()
+        .current_dir(env.dir.path())
+        .args(["demo", "--events", "600"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let page = env.dir.path().join("auth0-demo-report.html");
+    assert!(
+        stdout(&out).contains("./auth0-demo-report.html"),
+        "its path is printed"
+    );
+    let html = std::fs::read_to_string(page).unwrap();
+    assert!(html.contains("<section id=\"attacks\""));
+    let events: i64 = query_one(
+        &env.dir.path().join("auth0-demo.db"),
+        "SELECT count(*) FROM events",
+    );
+    assert_eq!(number(&html, "n-events"), events);
+}

@@ -67,7 +67,10 @@ pub struct Overview {
     pub first: Option<String>,
     pub last: Option<String>,
     pub tenants: i64,
-    pub verify: Option<crate::store::audit::AuditReport>,
+    /// `None` when skipped (`--no-verify`); `Err` when the walk itself
+    /// could not run (an archive of an older schema: run `verify`, which
+    /// migrates it).
+    pub verify: Option<std::result::Result<crate::store::audit::AuditReport, String>>,
     pub findings_by_severity: Vec<(String, i64)>,
 }
 
@@ -102,6 +105,8 @@ pub struct FindingRow {
 
 pub struct Attacks {
     pub total: i64,
+    /// Detection, severity, findings, events, last seen: most severe first.
+    pub by_detection: Vec<(String, String, i64, i64, String)>,
     pub findings: Vec<FindingRow>,
 }
 
@@ -338,19 +343,23 @@ fn overview(
     )?;
     let row = &r[0];
     let verify = if verify {
-        Some(store::audit::audit(conn, None, None)?)
+        Some(store::audit::audit(conn, None, None).map_err(|e| e.to_string()))
     } else {
         None
     };
     let (fw, fv) = findings_filter(f);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT severity, count(*) FROM findings WHERE {fw} GROUP BY severity"
-    ))?;
-    let mut by: Vec<(String, i64)> = stmt
-        .query_map(rusqlite::params_from_iter(fv.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    // Archives written before schema version 4 have no findings table.
+    let mut by: Vec<(String, i64)> = Vec::new();
+    if has_findings(conn)? {
+        let mut stmt = conn.prepare(&format!(
+            "SELECT severity, count(*) FROM findings WHERE {fw} GROUP BY severity"
+        ))?;
+        by = stmt
+            .query_map(rusqlite::params_from_iter(fv.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+    }
     let rank = |s: &str| {
         ["high", "medium", "low", "info"]
             .iter()
@@ -525,6 +534,13 @@ fn attacks(
     names: &TypeNames,
     user: Option<&str>,
 ) -> Result<Attacks> {
+    if !has_findings(conn)? {
+        return Ok(Attacks {
+            total: 0,
+            by_detection: Vec::new(),
+            findings: Vec::new(),
+        });
+    }
     let (mut w, mut v) = findings_filter(f);
     if let Some(u) = user {
         w.push_str(" AND (key ->> '$.user_id' = ? OR details ->> '$.user_id' = ?)");
@@ -536,6 +552,17 @@ fn attacks(
         rusqlite::params_from_iter(v.iter()),
         |r| r.get(0),
     )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT detection, severity, count(*), sum(events), max(last_seen) FROM findings
+         WHERE {w} GROUP BY 1, 2
+         ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END,
+                  3 DESC, 1"
+    ))?;
+    let by_detection = stmt
+        .query_map(rusqlite::params_from_iter(v.iter()), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut stmt = conn.prepare(&format!(
         "SELECT detection, severity, key, summary, first_seen, last_seen, events, log_ids,
                 coalesce(details, '')
@@ -562,7 +589,20 @@ fn attacks(
         let ids: Vec<&String> = finding.log_ids.iter().take(MAX_FINDING_EVENTS).collect();
         finding.evidence = events_by_id(conn, names, &ids)?;
     }
-    Ok(Attacks { total, findings })
+    Ok(Attacks {
+        total,
+        by_detection,
+        findings,
+    })
+}
+
+fn has_findings(conn: &Connection) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'findings'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
 }
 
 /// `{"ip":"1.2.3.4"}` as `ip=1.2.3.4`.

@@ -34,7 +34,7 @@ th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;vertic
 th{background:var(--soft);font-weight:600;white-space:nowrap}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.w{word-break:break-all;max-width:420px}
+td.w{overflow-wrap:anywhere;min-width:11em;max-width:420px}
 td.barcell{width:28%}
 .bar{display:inline-block;height:10px;border-radius:2px}
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:0 28px}
@@ -174,7 +174,8 @@ fn overview(r: &Report) -> Markup {
                     tr { th { "Whole archive" } td { (num(s.events)) " events, " (opt_when(&s.first_event_date)) " → " (opt_when(&s.last_event_date)) ", schema v" (s.schema_version) ", " (format!("{:.1}", s.db_bytes as f64 / 1e6)) " MB" } }
                     tr { th { "Integrity (verify)" } td {
                         @match &o.verify {
-                            Some(v) => {
+                            Some(Err(e)) => { span class="bad" id="verify" { "could not run" } " · " (e) " (run " code { "auth0-archive verify" } ")" }
+                            Some(Ok(v)) => {
                                 @match &v.problem {
                                     None => { span class="ok" id="verify" { "ok" } " · " (num(v.links as i64)) " links, " (num(v.events as i64)) " events checked" @if v.unchecked_links > 0 { ", " (v.unchecked_links) " keyed links not checked (no key)" } }
                                     Some(p) => { span class="bad" id="verify" { "FAILED" } " · " (p) }
@@ -202,6 +203,7 @@ fn overview(r: &Report) -> Markup {
             table {
                 thead { tr { th { "tenant" } th class="n" { "events" } th { "last sync (UTC)" } th { "outcome" } th class="n" { "fetched" } th class="n" { "new" } th { "last success (UTC)" } th { "note" } } }
                 tbody {
+                    @if s.tenants.is_empty() { tr { td colspan="8" class="note" { "No sync recorded (events came from " code { "import" } " only, or the archive predates run history)." } } }
                     @for t in &s.tenants {
                         tr {
                             td { (t.tenant) } td class="n" { (num(t.events)) }
@@ -271,28 +273,22 @@ fn activity(r: &Report) -> Markup {
                     tfoot { tr { th { "total" } th class="n" { (num(a.logins_ok)) } th class="n" { (num(a.logins_failed)) } } }
                 }
             }))
-            div class="grid2" {
-                div {
-                    h3 { "Top event types" }
-                    table id="top-types" {
-                        thead { tr { th { "type" } th { "what it means" } th class="n" { "events" } th {} } }
-                        tbody { @for (code, name, cat, n) in &a.top_types {
-                            @let colour = CATEGORIES.iter().find(|c| c.0 == cat).map(|c| c.1).unwrap_or("#999");
-                            tr { td { code { (code) } } td { (name) } td class="n" { (num(*n)) } td class="barcell" { (svg::cell_bar(*n, top_max, colour)) } }
-                        } }
-                    }
+            h3 { "Sign-ups per day (UTC)" }
+            (svg::legend(&signup_series))
+            (svg::stacked_bars("Sign-ups per day", &day_labels, &signup_series, &signup_values))
+            (numbers("Numbers: sign-ups per day", html! {
+                table id="signups" {
+                    thead { tr { th { "day (UTC)" } th class="n" { "signed up" } th class="n" { "failed" } } }
+                    tbody { @for (d, ok, failed) in &a.signups { @if ok + failed > 0 { tr { td class="t" { (d) } td class="n" { (num(*ok)) } td class="n" { (num(*failed)) } } } } }
                 }
-                div {
-                    h3 { "Sign-ups per day (UTC)" }
-                    (svg::legend(&signup_series))
-                    (svg::stacked_bars("Sign-ups per day", &day_labels, &signup_series, &signup_values))
-                    (numbers("Numbers: sign-ups per day", html! {
-                        table id="signups" {
-                            thead { tr { th { "day (UTC)" } th class="n" { "signed up" } th class="n" { "failed" } } }
-                            tbody { @for (d, ok, failed) in &a.signups { @if ok + failed > 0 { tr { td class="t" { (d) } td class="n" { (num(*ok)) } td class="n" { (num(*failed)) } } } } }
-                        }
-                    }))
-                }
+            }))
+            h3 { "Top event types" }
+            table id="top-types" {
+                thead { tr { th { "type" } th { "what it means" } th { "category" } th class="n" { "events" } th {} } }
+                tbody { @for (code, name, cat, n) in &a.top_types {
+                    @let colour = CATEGORIES.iter().find(|c| c.0 == cat).map(|c| c.1).unwrap_or("#999");
+                    tr { td { code { (code) } } td { (name) } td class="note" { (cat) } td class="n" { (num(*n)) } td class="barcell" { (svg::cell_bar(*n, top_max, colour)) } }
+                } }
             }
         }
     }
@@ -349,6 +345,16 @@ fn attacks(r: &Report) -> Markup {
         section id="attacks" {
             h2 { "Attacks" }
             p { "Every finding filed by " code { "detect" } " whose time span meets this report's range, newest first (" (num(a.total)) " in all). Open one to see the events it rests on." }
+            @if !a.by_detection.is_empty() {
+                h3 { "By detection" }
+                table id="findings-by-detection" {
+                    thead { tr { th { "severity" } th { "detection" } th class="n" { "findings" } th class="n" { "events" } th { "last seen (UTC)" } } }
+                    tbody { @for (d, sev, n, events, last) in &a.by_detection {
+                        tr { td { span class={"sev sev-" (sev)} { (sev) } } td { strong { (d) } } td class="n" { (num(*n)) } td class="n" { (num(*events)) } td class="t" { (when(last)) } }
+                    } }
+                }
+                h3 { "Every finding, newest first" }
+            }
             (finding_list(&a.findings, a.total, "findings"))
         }
     }
@@ -403,25 +409,21 @@ fn who(r: &Report) -> Markup {
     html! {
         section id="who" {
             h2 { "Who and where from" }
+            h3 { "Top failing IPs" }
+            table id="failing-ips" {
+                thead { tr { th { "IP" } th class="n" { "failed logins" } th class="n" { "users tried" } th { "country" } th { "last (UTC)" } th {} } }
+                tbody { @for (i, (ip, n, users, cc, _first, last)) in w.failing_ips.iter().enumerate() {
+                    tr { td class="t" id=[(i == 0).then_some("top-failing-ip")] { (ip) } td class="n" id=[(i == 0).then_some("top-failing-ip-count")] { (num(*n)) } td class="n" { (num(*users)) } td { (cc) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, ip_max, "#d62828")) } }
+                } }
+            }
+            h3 { "Top failing users" }
+            table id="failing-users" {
+                thead { tr { th { "user" } th class="n" { "failed logins" } th class="n" { "IPs" } th { "last (UTC)" } th {} } }
+                tbody { @for (u, n, ips, last) in &w.failing_users {
+                    tr { td class="w" { (u) } td class="n" { (num(*n)) } td class="n" { (num(*ips)) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, user_max, "#d62828")) } }
+                } }
+            }
             div class="grid2" {
-                div {
-                    h3 { "Top failing IPs" }
-                    table id="failing-ips" {
-                        thead { tr { th { "IP" } th class="n" { "failed logins" } th class="n" { "users tried" } th { "country" } th { "last (UTC)" } th {} } }
-                        tbody { @for (i, (ip, n, users, cc, _first, last)) in w.failing_ips.iter().enumerate() {
-                            tr { td class="t" id=[(i == 0).then_some("top-failing-ip")] { (ip) } td class="n" id=[(i == 0).then_some("top-failing-ip-count")] { (num(*n)) } td class="n" { (num(*users)) } td { (cc) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, ip_max, "#d62828")) } }
-                        } }
-                    }
-                }
-                div {
-                    h3 { "Top failing users" }
-                    table id="failing-users" {
-                        thead { tr { th { "user" } th class="n" { "failed logins" } th class="n" { "IPs" } th { "last (UTC)" } th {} } }
-                        tbody { @for (u, n, ips, last) in &w.failing_users {
-                            tr { td class="w" { (u) } td class="n" { (num(*n)) } td class="n" { (num(*ips)) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, user_max, "#d62828")) } }
-                        } }
-                    }
-                }
                 div {
                     h3 { "Top clients (applications)" }
                     table id="clients" {

@@ -12,19 +12,18 @@ const RIGHT: f64 = 8.0;
 const TOP: f64 = 10.0;
 const BOTTOM: f64 = 24.0;
 
-/// A round number at or above `n`, for the top of the y axis.
+/// The top of the y axis: four times a round step, at or above `n`, so
+/// the four grid lines fall on round numbers.
 fn nice_max(n: i64) -> i64 {
-    if n <= 5 {
-        return 5.max(n);
-    }
-    let mag = 10f64.powi((n as f64).log10().floor() as i32);
-    for step in [1.0, 2.0, 2.5, 5.0, 10.0] {
-        let top = step * mag;
-        if top >= n as f64 {
-            return top as i64;
+    let want = (n.max(1) as f64 / 4.0).max(1.0);
+    let mag = 10f64.powi(want.log10().floor() as i32);
+    for step in [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        let k = step * mag;
+        if k >= want && k.fract() == 0.0 {
+            return 4 * k as i64;
         }
     }
-    n
+    4 * (10.0 * mag) as i64
 }
 
 fn short(n: i64) -> String {
@@ -167,4 +166,26 @@ pub fn cell_bar(n: i64, max: i64, colour: &str) -> Markup {
 pub fn fmt(v: f64) -> String {
     let s = format!("{v:.1}");
     s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_max;
+
+    #[test]
+    fn the_axis_top_splits_into_four_round_steps() {
+        for (n, top) in [
+            (0, 4),
+            (3, 4),
+            (5, 8),
+            (37, 40),
+            (50, 60),
+            (120, 120),
+            (999, 1000),
+            (156_284, 160_000),
+        ] {
+            assert_eq!(nice_max(n), top, "n = {n}");
+            assert_eq!(nice_max(n) % 4, 0);
+        }
+    }
 }
