@@ -475,7 +475,7 @@ fn management(r: &Report) -> Markup {
                     tr {
                         td class="t" { (when(&c.date)) }
                         td { @if c.type_code == "fapi" { span class="bad" { "failed" } } @else { "ok" } }
-                        td class="w" { (c.actor) } td { code { (c.method) } } td class="w" { code { (c.path) } }
+                        td class="w" { (c.actor) } td { @if !c.method.is_empty() { code { (c.method) } } } td class="w" { @if !c.path.is_empty() { code { (c.path) } } }
                         td class="t" { (c.ip) } td class="w" { (c.description) }
                     }
                 } }
