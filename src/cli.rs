@@ -43,6 +43,8 @@ pub enum Command {
     Prune(PruneArgs),
     /// Run the saved detections over events not examined yet; print new findings
     Detect(DetectArgs),
+    /// Write an investigation report: one self-contained HTML page (charts, map, findings)
+    Report(ReportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -345,4 +347,29 @@ pub struct ExportArgs {
     /// Last day to export (YYYY-MM-DD), inclusive
     #[arg(long, value_name = "DATE")]
     pub until: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The HTML file to write (one self-contained page; nothing is loaded from elsewhere)
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// First instant to include (YYYY-MM-DD or RFC 3339, UTC)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Last instant to include (a bare date includes that whole day)
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// Only this tenant's events (the `tenant` column)
+    #[arg(long, value_name = "NAME")]
+    pub tenant: Option<String>,
+    /// Add a section on this user (the `user_id` column): timeline, countries, IPs, devices, MFA, findings
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Option<String>,
+    /// Query engine for the event aggregates
+    #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
+    pub engine: Engine,
+    /// Skip recomputing the integrity chain (`verify`); the chain head is still shown
+    #[arg(long)]
+    pub no_verify: bool,
 }

@@ -105,6 +105,14 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             no_reports: false,
         },
     )?;
+    let report = db.with_file_name("auth0-demo-report.html");
+    eprintln!(
+        "\ndemo: $ auth0-archive --db {} report --out {}",
+        db.display(),
+        report.display()
+    );
+    crate::report::write_default(db, &report)?;
+    println!("{}", report.display());
     eprintln!(
         "\ndemo: next: `auth0-archive --db {} query list`, `query run credential-stuffing`, \
          `query sql \"SELECT type, count(*) FROM events GROUP BY 1\"`",

@@ -21,6 +21,7 @@ pub mod mirror;
 pub mod progress;
 pub mod prune;
 pub mod query;
+pub mod report;
 pub mod secret;
 pub mod sigma;
 pub mod simulator;

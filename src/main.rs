@@ -58,5 +58,6 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),
         Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
         Command::Detect(ref args) => detect::run(&db(DEFAULT_DB), args),
+        Command::Report(ref args) => auth0_archive::report::run(&db(DEFAULT_DB), args),
     }
 }

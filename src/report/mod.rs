@@ -1,0 +1,141 @@
+//! `auth0-archive report`: one self-contained HTML page for an
+//! investigation. `data` reads the archive (event aggregates through the
+//! chosen engine; findings, runs and the chain from SQLite), `page` renders
+//! it with maud, which escapes every value it is given, `svg` draws the
+//! charts and `map` the login map. The page loads nothing from anywhere: its
+//! CSS is inline, its charts are inline SVG, and it has no script.
+//!
+//! Event fields are attacker-controlled (a user name or a user agent is
+//! whatever a login attempt sent), so nothing from an event is ever written
+//! without escaping: the only unescaped text is the page's own CSS.
+
+mod data;
+mod map;
+mod page;
+mod svg;
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::cli::ReportArgs;
+use crate::error::{Error, Result};
+use crate::query::params::Bound;
+
+/// The page never grows past this, whatever the archive's size: lists are
+/// capped and the page says what was cut.
+pub const MAX_BYTES: usize = 2_000_000;
+
+/// Which events the report covers.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub tenant: Option<String>,
+    pub user: Option<String>,
+}
+
+impl Filter {
+    pub fn from_args(args: &ReportArgs) -> Result<Self> {
+        let time = |v: &Option<String>, flag: &str, end: bool| -> Result<Option<i64>> {
+            v.as_deref()
+                .map(|s| {
+                    crate::time::parse_ms(s, end).map_err(|e| Error::usage(format!("{flag}: {e}")))
+                })
+                .transpose()
+        };
+        Ok(Filter {
+            since: time(&args.since, "--since", false)?,
+            until: time(&args.until, "--until", true)?,
+            tenant: args.tenant.clone(),
+            user: args.user.clone(),
+        })
+    }
+
+    /// The WHERE condition on `events` (time and tenant; never the user) and
+    /// its values, in order.
+    pub fn events(&self) -> (String, Vec<Bound>) {
+        let mut parts = vec!["ts IS NOT NULL".to_string()];
+        let mut values = Vec::new();
+        if let Some(s) = self.since {
+            parts.push("ts >= ?".into());
+            values.push(Bound::Int(s));
+        }
+        if let Some(u) = self.until {
+            parts.push("ts < ?".into());
+            values.push(Bound::Int(u));
+        }
+        if let Some(t) = &self.tenant {
+            parts.push("tenant = ?".into());
+            values.push(Bound::Text(t.clone()));
+        }
+        (parts.join(" AND "), values)
+    }
+
+    /// `events` narrowed to the `--user`.
+    pub fn user_events(&self) -> (String, Vec<Bound>) {
+        let (mut w, mut v) = self.events();
+        w.push_str(" AND user_id = ?");
+        v.push(Bound::Text(self.user.clone().unwrap_or_default()));
+        (w, v)
+    }
+}
+
+pub fn run(db: &Path, args: &ReportArgs) -> Result<()> {
+    let started = Instant::now();
+    let filter = Filter::from_args(args)?;
+    if !db.exists() {
+        return Err(Error::database(format!(
+            "no archive at {}: run `auth0-archive sync` first or pass --db",
+            db.display()
+        )));
+    }
+    let report = data::collect(db, args.engine, &filter, !args.no_verify)?;
+    let html = page::render(&report, args);
+    write(&args.out, html.as_bytes())?;
+    println!("{}", args.out.display());
+    eprintln!(
+        "auth0-archive: report: {} events, {} finding(s), {:.1} KB in {:.1} s",
+        report.overview.events,
+        report.attacks.total,
+        html.len() as f64 / 1e3,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it, so a reader
+/// never sees half a page.
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "report.html".into());
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let fail = |e| Error::io(format!("cannot write the report {}", path.display()), e);
+    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
+    f.write_all(bytes).map_err(fail)?;
+    f.sync_all().map_err(fail)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(fail)
+}
+
+/// Writes the report of the archive at `db` to `out` with default settings
+/// (all events, SQLite engine): what `demo` does at its end.
+pub fn write_default(db: &Path, out: &Path) -> Result<()> {
+    let args = ReportArgs {
+        out: out.to_path_buf(),
+        since: None,
+        until: None,
+        tenant: None,
+        user: None,
+        engine: crate::cli::Engine::Sqlite,
+        no_verify: false,
+    };
+    let report = data::collect(db, args.engine, &Filter::default(), true)?;
+    write(out, page::render(&report, &args).as_bytes())
+}
