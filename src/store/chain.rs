@@ -356,20 +356,35 @@ pub fn seal_prune(
         return Ok(());
     }
     let pruned_at = crate::time::now_iso();
-    let mut links = Vec::with_capacity(seqs.len());
     {
         let mut mark = tx.prepare_cached("UPDATE chain SET pruned_at = ?2 WHERE seq = ?1")?;
-        let mut read = tx.prepare_cached("SELECT link FROM chain WHERE seq = ?1")?;
         for &seq in seqs {
             mark.execute(rusqlite::params![seq, pruned_at])?;
-            links.push(read.query_row([seq], |r| r.get::<_, String>(0))?);
         }
     }
+    append_prune_link(tx, seqs, events, &pruned_at, before, key)
+}
+
+/// Appends the prune link recording `seqs` (already marked pruned at
+/// `pruned_at`): their ranges, event count and the digest of their seals.
+fn append_prune_link(
+    tx: &Transaction<'_>,
+    seqs: &[i64],
+    events: i64,
+    pruned_at: &str,
+    before: Option<&str>,
+    key: Option<&ChainKey>,
+) -> Result<()> {
+    let mut read = tx.prepare_cached("SELECT link FROM chain WHERE seq = ?1")?;
+    let links: Vec<String> = seqs
+        .iter()
+        .map(|s| read.query_row([s], |r| r.get(0)))
+        .collect::<rusqlite::Result<_>>()?;
     let record = PruneRecord {
         links: ranges(seqs),
         events,
         removed_digest: removed_digest(links.iter().map(String::as_str)),
-        pruned_at,
+        pruned_at: pruned_at.to_string(),
         before: before.map(str::to_string),
     };
     let detail = serde_json::to_string(&record)
@@ -407,29 +422,7 @@ pub fn adopt_unrecorded_prunes(tx: &Transaction<'_>) -> Result<()> {
         entry.1 += events;
     }
     for (at, (seqs, events)) in by_time {
-        let mut read = tx.prepare_cached("SELECT link FROM chain WHERE seq = ?1")?;
-        let links: Vec<String> = seqs
-            .iter()
-            .map(|s| read.query_row([s], |r| r.get(0)))
-            .collect::<rusqlite::Result<_>>()?;
-        let record = PruneRecord {
-            links: ranges(&seqs),
-            events,
-            removed_digest: removed_digest(links.iter().map(String::as_str)),
-            pruned_at: at.to_string(),
-            before: None,
-        };
-        let detail = serde_json::to_string(&record)
-            .map_err(|e| Error::runtime(format!("cannot record the prune: {e}")))?;
-        let seal = Seal {
-            version: VERSION,
-            kind: PRUNE,
-            tenant: "",
-            detail: Some(&detail),
-        };
-        let seq = next_seq(tx)?;
-        let link = link_digest(&last_link(tx)?, &seal, None, &mut []);
-        insert_link(tx, seq, &seal, &[], &link, None)?;
+        append_prune_link(tx, &seqs, events, at, None, None)?;
     }
     Ok(())
 }
