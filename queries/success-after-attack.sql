@@ -33,32 +33,64 @@ signals AS MATERIALIZED (
            AND CAST(details -> '$.requiresVerification' AS TEXT) = 'true')
        OR (type IN ('f', 'fp', 'fu', 'fcoa') AND ip IN (SELECT ip FROM stuffers))
 ),
+-- Successes and signals of each IP in time order; a success counts when
+-- the latest signal before it lies within the lookback. (A window, not a
+-- correlated EXISTS: behind NAT one IP carries thousands of each.) At equal
+-- times successes sort first, so only strictly earlier signals count.
+timeline AS MATERIALIZED (
+    SELECT log_id, date, ts, ip, type, user_id, user_name, 0 AS is_signal
+    FROM scope
+    WHERE type IN ('s', 'scoa', 'ss') AND ts >= :since
+    UNION ALL
+    SELECT log_id, date, ts, ip, type, NULL, NULL, 1 AS is_signal
+    FROM signals
+),
+marked AS (
+    SELECT
+        *,
+        max(CASE WHEN is_signal = 1 THEN ts END) OVER (
+            PARTITION BY ip ORDER BY ts, is_signal, log_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS last_signal
+    FROM timeline
+),
 successes AS MATERIALIZED (
-    SELECT s.log_id, s.date, s.ts, s.ip, s.type, s.user_id, s.user_name
-    FROM scope s
-    WHERE s.type IN ('s', 'scoa', 'ss')
-      AND s.ts >= :since
-      AND EXISTS (SELECT 1 FROM signals g
-                  WHERE g.ip = s.ip AND g.ts < s.ts AND g.ts >= s.ts - :lookback_hours * 3600000)
+    SELECT log_id, date, ts, ip, type, user_id, user_name
+    FROM marked
+    WHERE is_signal = 0
+      AND last_signal IS NOT NULL
+      AND last_signal < ts
+      AND last_signal >= ts - :lookback_hours * 3600000
+),
+last_success AS MATERIALIZED (
+    SELECT ip, max(ts) AS last_ts, count(*) AS successes,
+           group_concat(DISTINCT coalesce(user_id, user_name) ORDER BY coalesce(user_id, user_name)) AS users
+    FROM successes
+    GROUP BY ip
+),
+signal_types AS MATERIALIZED (
+    SELECT g.ip, group_concat(DISTINCT g.type ORDER BY g.type) AS signals
+    FROM signals g JOIN last_success l ON l.ip = g.ip
+    GROUP BY g.ip
 ),
 evidence AS (
     SELECT log_id, date, ts, ip, type FROM successes
     UNION
     SELECT g.log_id, g.date, g.ts, g.ip, g.type
-    FROM signals g
-    WHERE g.ip IN (SELECT ip FROM successes)
-      AND g.ts < (SELECT max(s.ts) FROM successes s WHERE s.ip = g.ip)
+    FROM signals g JOIN last_success l ON l.ip = g.ip
+    WHERE g.ts < l.last_ts
 )
 SELECT
     e.ip,
-    (SELECT group_concat(DISTINCT g.type ORDER BY g.type) FROM signals g WHERE g.ip = e.ip) AS signals,
-    (SELECT count(*) FROM successes s WHERE s.ip = e.ip) AS successes,
-    (SELECT group_concat(DISTINCT coalesce(s.user_id, s.user_name) ORDER BY coalesce(s.user_id, s.user_name))
-     FROM successes s WHERE s.ip = e.ip) AS users,
+    t.signals,
+    l.successes,
+    l.users,
     min(e.date) AS first_seen,
     max(e.date) AS last_seen,
     count(*) AS events,
     group_concat(e.log_id, ' ' ORDER BY e.log_id) AS log_ids
 FROM evidence e
-GROUP BY e.ip
+JOIN last_success l ON l.ip = e.ip
+JOIN signal_types t ON t.ip = e.ip
+GROUP BY e.ip, t.signals, l.successes, l.users
 ORDER BY first_seen, e.ip
