@@ -195,7 +195,7 @@ pub fn normalize_with_fallback_id(
             None => match chrono::DateTime::parse_from_rfc3339(&d) {
                 Ok(t) => {
                     let utc = t.with_timezone(&chrono::Utc);
-                    let text = utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+                    let text = crate::time::iso(utc);
                     (b.span(&text), Some(utc.timestamp_millis()))
                 }
                 // Keep an unparseable date as sent rather than lose it.

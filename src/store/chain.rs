@@ -30,7 +30,11 @@ pub const PRUNE: &str = "prune";
 
 /// The key of a keyed chain, from the environment only: it is never
 /// stored, printed or logged.
-pub struct ChainKey(Secret);
+pub struct ChainKey {
+    secret: Secret,
+    /// `id()`, computed once: every link written or checked names it.
+    id: String,
+}
 
 impl ChainKey {
     pub const ENV: &'static str = "AUTH0_ARCHIVE_CHAIN_KEY";
@@ -42,24 +46,33 @@ impl ChainKey {
                 "{} is set but empty: unset it or give the chain key",
                 Self::ENV
             ))),
-            Ok(v) => Ok(Some(ChainKey(Secret::new(v)))),
+            Ok(v) => Ok(Some(ChainKey::new(Secret::new(v)))),
             Err(_) => Ok(None),
         }
     }
 
+    fn new(secret: Secret) -> Self {
+        let mut mac = mac_of(&secret);
+        mac.update(b"auth0-archive chain key id");
+        let id = hex::encode(mac.finalize().into_bytes())[..16].to_string();
+        ChainKey { secret, id }
+    }
+
     /// Names the key without revealing it: the first 16 hex digits of a MAC
     /// of a fixed text, stored with each keyed link.
-    pub fn id(&self) -> String {
-        let mut mac = self.mac();
-        mac.update(b"auth0-archive chain key id");
-        hex::encode(mac.finalize().into_bytes())[..16].to_string()
+    pub fn id(&self) -> &str {
+        &self.id
     }
 
     fn mac(&self) -> hmac::Hmac<Sha256> {
-        // HMAC takes a key of any length.
-        hmac::Hmac::<Sha256>::new_from_slice(self.0.expose().as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
+        mac_of(&self.secret)
     }
+}
+
+fn mac_of(secret: &Secret) -> hmac::Hmac<Sha256> {
+    // HMAC takes a key of any length.
+    hmac::Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"))
 }
 
 impl fmt::Debug for ChainKey {
@@ -442,8 +455,8 @@ mod tests {
 
     #[test]
     fn a_keyed_link_differs_from_a_plain_one_and_v1_ignores_the_tenant() {
-        let key = ChainKey(Secret::new("k1".to_string()));
-        let other = ChainKey(Secret::new("k2".to_string()));
+        let key = ChainKey::new(Secret::new("k1".to_string()));
+        let other = ChainKey::new(Secret::new("k2".to_string()));
         let v2 = |tenant, key| {
             let seal = Seal {
                 version: 2,

@@ -200,7 +200,7 @@ fn same_as_archived(tx: &Transaction<'_>, e: &EventRow) -> Result<bool> {
         return Ok(true);
     }
     let parse = |t: &str| serde_json::from_str::<serde_json::Value>(t).ok();
-    Ok(parse(&archived).is_some() && parse(&archived) == parse(e.raw()))
+    Ok(parse(&archived).is_some_and(|a| Some(a) == parse(e.raw())))
 }
 
 fn record_conflict(tx: &Transaction<'_>, tenant: &str, e: &EventRow, source: &str) -> Result<()> {

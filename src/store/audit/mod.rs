@@ -94,7 +94,7 @@ pub fn audit(
             )
             .ok();
         if let Some(id) = head_key
-            && id.as_deref() != Some(k.id().as_str())
+            && id.as_deref() != Some(k.id())
         {
             let head = report.head.clone().unwrap_or_default();
             return Ok(found(
@@ -218,13 +218,15 @@ fn walk(
         let Some(r) = rows.next()? else {
             return Ok(None);
         };
+        let (id, raw): (String, String) = (r.get(id_at)?, r.get(raw_at)?);
+        let altered = altered_column(r, &id, &raw)?;
         Ok(Some(Row {
             seq: r.get(0)?,
-            id: r.get(id_at)?,
-            raw: r.get(raw_at)?,
+            id,
+            raw,
             tenant: r.get(tenant_at)?,
             // The tenant is compared with the link's once the link is known.
-            altered: altered_column(r, "")?,
+            altered,
         }))
     };
 

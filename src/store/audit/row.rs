@@ -8,31 +8,24 @@ use serde_json::value::RawValue;
 use crate::error::Result;
 use crate::event::{COLUMNS, EventRow, Source, normalize_with_fallback_id};
 
-/// The first column of an `events` row (read as `chain_seq, COLUMNS...`)
-/// that differs from what the normalizer derives from its `raw`; `tenant`
-/// must be the sealing link's. `None` when the row is as archived.
+/// The first column of an `events` row (read as `chain_seq, COLUMNS...`,
+/// with its `log_id` and `raw` already taken out) that differs from what the
+/// normalizer derives from `raw`. `None` when the row is as archived. The
+/// tenant is not derivable from `raw`: the walk compares it with the link's.
 pub(super) fn altered_column(
     row: &rusqlite::Row<'_>,
-    tenant: &str,
+    id: &str,
+    raw: &str,
 ) -> Result<Option<&'static str>> {
-    let at = |source: Source| 1 + COLUMNS.iter().position(|c| c.source == source).unwrap_or(0);
-    let raw = match row.get_ref(at(Source::Raw))? {
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        _ => return Ok(Some("raw")),
-    };
-    let id = match row.get_ref(at(Source::LogId))? {
-        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-        _ => return Ok(Some("log_id")),
-    };
-    let Ok(value) = serde_json::from_str::<&RawValue>(&raw) else {
+    let Ok(value) = serde_json::from_str::<&RawValue>(raw) else {
         return Ok(Some("raw"));
     };
-    let Ok(derived) = normalize_with_fallback_id(value, Some(&id)) else {
+    let Ok(derived) = normalize_with_fallback_id(value, Some(id)) else {
         return Ok(Some("raw"));
     };
     for (i, column) in COLUMNS.iter().enumerate() {
         let stored = row.get_ref(i + 1)?;
-        if !matches(stored, column.source, &derived, tenant) {
+        if !matches(stored, column.source, &derived) {
             return Ok(Some(column.name));
         }
     }
@@ -40,7 +33,7 @@ pub(super) fn altered_column(
 }
 
 /// Whether a stored cell is what `derived` gives for `source`.
-fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow, tenant: &str) -> bool {
+fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow) -> bool {
     let text = |want: Option<&str>| match (stored, want) {
         (ValueRef::Null, None) => true,
         (ValueRef::Text(t), Some(w)) => t == w.as_bytes(),
@@ -48,7 +41,6 @@ fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow, tenant: &st
     };
     match source {
         Source::LogId => text(Some(derived.log_id())),
-        Source::Tenant => tenant.is_empty() || text(Some(tenant)),
         Source::Text(field) => text(derived.get(field)),
         Source::Ts => match (stored, derived.ts) {
             (ValueRef::Null, None) => true,
@@ -73,7 +65,8 @@ fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow, tenant: &st
                 _ => false,
             }
         }
-        // `raw` is what the seal covers; `chain_seq` is the walk itself.
-        Source::Raw | Source::ChainSeq => true,
+        // `raw` is what the seal covers, the tenant is the link's, and
+        // `chain_seq` is the walk itself.
+        Source::Tenant | Source::Raw | Source::ChainSeq => true,
     }
 }
