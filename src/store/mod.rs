@@ -9,6 +9,7 @@ pub mod events;
 pub mod findings;
 pub mod indexes;
 pub mod lock;
+pub mod raw;
 pub mod runs;
 pub mod slices;
 
