@@ -202,23 +202,49 @@ fn dir_size(p: &Path) -> u64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: u64 = args
-        .get(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1_000_000);
-    let dir = args
-        .get(2)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join("auth0-archive-bench"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join(format!("bench-{n}.db"));
-    let start_ms = 1_790_000_000_000; // 2026-09-21
-    let span = 30 * 86_400_000;
-    if !db.exists() {
-        let t = Instant::now();
-        generate(&db, n, 42, start_ms, span, 0);
-        println!("generated {n} events in {:.1} s", t.elapsed().as_secs_f64());
-    }
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    // `--archive PATH` times an existing archive (for example the one
+    // `bench_sync one --events 10000000 --days 365` leaves in BENCH_KEEP)
+    // instead of generating one; `--rounds N` measures the best of N.
+    let rounds: usize = flag("--rounds").and_then(|v| v.parse().ok()).unwrap_or(3);
+    let (db, dir, n, start_ms, span) = match flag("--archive") {
+        Some(path) => {
+            let db = PathBuf::from(path);
+            let dir = db.parent().unwrap().to_path_buf();
+            let c = rusqlite::Connection::open(&db).unwrap();
+            let (n, max_ts): (i64, i64) = c
+                .query_row("SELECT count(*), max(ts) FROM events", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .unwrap();
+            (db, dir, n as u64, max_ts + 1, 0)
+        }
+        None => {
+            let n: u64 = args
+                .get(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1_000_000);
+            let dir = args
+                .get(2)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| std::env::temp_dir().join("auth0-archive-bench"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let db = dir.join(format!("bench-{n}.db"));
+            let start_ms = 1_790_000_000_000; // 2026-09-21
+            let span = 30 * 86_400_000;
+            if !db.exists() {
+                let t = Instant::now();
+                generate(&db, n, 42, start_ms, span, 0);
+                println!("generated {n} events in {:.1} s", t.elapsed().as_secs_f64());
+            }
+            (db, dir, n, start_ms, span)
+        }
+    };
     let _ = std::fs::remove_file(mirror::mirror_path(&db));
     let sqlite_size = std::fs::metadata(&db).unwrap().len()
         + std::fs::metadata(db.with_extension("db-wal"))
@@ -267,7 +293,7 @@ fn main() {
         time_report(&db, Engine::Sqlite, &report.name, &args);
         time_report(&db, Engine::Duckdb, &report.name, &args);
         let best = |engine| {
-            (0..3)
+            (0..rounds)
                 .map(|_| time_report(&db, engine, &report.name, &args))
                 .min_by(|a, b| a.0.total_cmp(&b.0))
                 .unwrap()

@@ -38,6 +38,8 @@ struct Scenario {
     /// Another client spending this many requests a second of the limit.
     other_rps: Option<f64>,
     latency_ms: u64,
+    /// The events are spread over this many days before 2026-11-20.
+    days: i64,
     reference: bool,
     /// Also measure SQLite's storage floor for the archived rows.
     floor: bool,
@@ -52,6 +54,7 @@ impl Scenario {
             fixed_window: false,
             other_rps: None,
             latency_ms,
+            days: 7,
             reference: false,
             floor: true,
         }
@@ -75,6 +78,8 @@ fn main() {
             fixed_window: args.iter().any(|a| a == "--fixed-window"),
             other_rps: flag("--other-rps").and_then(|v| v.parse().ok()),
             reference: !args.iter().any(|a| a == "--no-reference"),
+            floor: !args.iter().any(|a| a == "--no-floor"),
+            days: flag("--days").and_then(|v| v.parse().ok()).unwrap_or(7),
             ..Scenario::new(
                 "custom",
                 flag("--events")
@@ -153,16 +158,28 @@ fn main() {
     }
 }
 
-fn events(n: usize) -> Vec<StoredEvent> {
+/// `n` events over the `days` days before 2026-11-20, generated a week at a
+/// time so that a year of 10M events needs memory for the events alone.
+fn events(n: usize, days: i64) -> Vec<StoredEvent> {
     let end = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
-    let mut spec = Spec::recent(n, 7, end);
-    spec.plant_patterns = false;
-    generate(&spec)
+    let weeks = (days.max(1) + 6) / 7;
+    let mut out = Vec::with_capacity(n);
+    for w in 0..weeks {
+        let from = (w * 7).min(days);
+        let to = ((w + 1) * 7).min(days.max(1));
+        let share = n * (to - from) as usize / days.max(1) as usize;
+        let count = if w + 1 == weeks { n - out.len() } else { share };
+        let mut spec = Spec::recent(count, to - from, end - chrono::Duration::days(days - to));
+        spec.seed ^= w as u64;
+        spec.plant_patterns = false;
+        out.extend(generate(&spec));
+    }
+    out
 }
 
 fn run_scenario(s: &Scenario) {
     println!("\n== {} : {} events ==", s.name, s.events);
-    let evs = events(s.events);
+    let mut evs = events(s.events, s.days);
     let raw_bytes: usize = evs.iter().map(|e| e.raw.len()).sum();
     println!("mean event JSON: {} bytes", raw_bytes / evs.len().max(1));
     // BENCH_KEEP=DIR keeps the databases there for inspection.
@@ -179,7 +196,14 @@ fn run_scenario(s: &Scenario) {
     };
 
     let ours = {
-        let tenant = start(&evs, s);
+        // The tenant takes the events unless the reference loop needs them
+        // again (at 10M events a second copy would not fit in memory).
+        let served = if s.reference {
+            evs.clone()
+        } else {
+            std::mem::take(&mut evs)
+        };
+        let tenant = start(served, s);
         let db = dir.join("ours.db");
         // BENCH_PERF=FILE profiles our sync with `perf record`.
         let mut cmd = match std::env::var("BENCH_PERF") {
@@ -225,7 +249,7 @@ fn run_scenario(s: &Scenario) {
     };
 
     if s.reference {
-        let tenant = start(&evs, s);
+        let tenant = start(std::mem::take(&mut evs), s);
         let db = dir.join("reference.db");
         let cost = run_child(
             Command::new(std::env::current_exe().expect("exe"))
@@ -267,9 +291,9 @@ fn run_scenario(s: &Scenario) {
     }
 }
 
-fn start(evs: &[StoredEvent], s: &Scenario) -> FakeTenant {
+fn start(evs: Vec<StoredEvent>, s: &Scenario) -> FakeTenant {
     let mut state = TenantState::default();
-    state.push_events(evs.iter().cloned());
+    state.push_events(evs);
     state.latency = Duration::from_millis(s.latency_ms);
     if let Some(rps) = s.rps {
         state.set_limiter(Some(if s.fixed_window {
