@@ -130,6 +130,11 @@ pub struct PruneArgs {
     /// Reclaim the freed space afterwards (VACUUM)
     #[arg(long)]
     pub vacuum: bool,
+    /// Delete even events that no complete `query export` holds (by default
+    /// prune refuses, exit 8, unless every day it deletes is exported with
+    /// exactly the archived events)
+    #[arg(long)]
+    pub without_export: bool,
 }
 
 #[derive(Debug, Clone, Args)]

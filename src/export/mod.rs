@@ -22,6 +22,7 @@ use crate::time::{DAY_MS, epoch_day, now_iso, parse_ms};
 
 mod files;
 mod fingerprint;
+mod record;
 
 use files::{remove_if_present, sync_dir, write_atomic};
 pub use fingerprint::DayFingerprint;
@@ -337,25 +338,43 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     let same_format = manifest.format == FORMAT;
     manifest.format = FORMAT;
 
+    // Days `prune` deleted events of: the export's file holds what the
+    // archive no longer has, so it is neither rewritten nor removed (a day
+    // is pruned only whole, after this check: see `prune`).
+    let pruned = record::pruned_days(db)?;
+    let late: Vec<(&String, u64)> = current
+        .iter()
+        .filter(|(day, _)| pruned.contains(*day))
+        .map(|(day, (_, e))| (day, e.rows))
+        .collect();
     let in_range = |day: &str| parse_ms(day, false).is_ok_and(|ms| ms >= since && ms < until);
     let to_write: Vec<String> = current
         .iter()
         .filter(|(day, (_, entry))| {
-            !same_format
-                || manifest.days.get(*day) != Some(entry)
-                || !dir.join(&entry.file).is_file()
+            !pruned.contains(*day)
+                && (!same_format
+                    || manifest.days.get(*day) != Some(entry)
+                    || !dir.join(&entry.file).is_file())
         })
         .map(|(day, _)| day.clone())
         .collect();
     let to_remove: Vec<String> = manifest
         .days
         .keys()
-        .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()))
+        .filter(|d| {
+            in_range(d.as_str()) && !current.contains_key(d.as_str()) && !pruned.contains(*d)
+        })
         .cloned()
         .collect();
+    for (day, rows) in &late {
+        eprintln!(
+            "auth0-archive: note: {day} was pruned from the archive; its {rows} event(s) archived since \
+             were not exported (the day's file keeps the pruned ones) and stay in the archive"
+        );
+    }
 
     let mut summary = ExportSummary {
-        days_unchanged: (current.len() - to_write.len()) as u64,
+        days_unchanged: (current.len() - to_write.len() - late.len()) as u64,
         ..Default::default()
     };
     if to_write.is_empty()
@@ -364,6 +383,7 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
         && manifest.complete
         && dir.join(SUCCESS).is_file()
     {
+        record::record(db, dir, &manifest);
         return Ok(summary);
     }
 
@@ -421,6 +441,7 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     manifest.updated_at = now_iso();
     write_manifest(dir, &manifest)?;
     write_atomic(&success, b"").context(&format!("cannot write {}", success.display()))?;
+    record::record(db, dir, &manifest);
     if undated > 0 {
         eprintln!(
             "auth0-archive: note: {undated} event(s) without a parseable date were not exported (see `raw` in the archive)"
