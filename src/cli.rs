@@ -327,6 +327,13 @@ pub struct RunArgs {
     /// Query engine
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
+    /// Read a `query export` directory instead of the archive (DuckDB in
+    /// memory over its day files; the archive is not opened)
+    #[arg(long, value_name = "DIR", conflicts_with = "engine")]
+    pub parquet: Option<PathBuf>,
+    /// With --parquet: also read an incomplete export (the days its manifest lists)
+    #[arg(long, requires = "parquet")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Args)]
@@ -339,6 +346,13 @@ pub struct SqlArgs {
     /// Query engine
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
+    /// Read a `query export` directory instead of the archive (DuckDB in
+    /// memory over its day files; the archive is not opened)
+    #[arg(long, value_name = "DIR", conflicts_with = "engine")]
+    pub parquet: Option<PathBuf>,
+    /// With --parquet: also read an incomplete export (the days its manifest lists)
+    #[arg(long, requires = "parquet")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Args)]

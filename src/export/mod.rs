@@ -338,20 +338,18 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     let same_format = manifest.format == FORMAT;
     manifest.format = FORMAT;
 
-    // Days `prune` deleted events of: the export's file holds what the
-    // archive no longer has, so it is neither rewritten nor removed (a day
-    // is pruned only whole, after this check: see `prune`).
+    // Days `prune` deleted events of, which the export holds: its file has
+    // what the archive no longer has, so it is neither rewritten nor
+    // removed. (An event archived for such a day afterwards stays in the
+    // archive only, and `prune` refuses to delete it.)
     let pruned = record::pruned_days(db)?;
-    let late: Vec<(&String, u64)> = current
-        .iter()
-        .filter(|(day, _)| pruned.contains(*day))
-        .map(|(day, (_, e))| (day, e.rows))
-        .collect();
+    let frozen = |day: &str| pruned.contains(day) && manifest.days.contains_key(day);
+    let kept_as_is = current.keys().filter(|d| frozen(d)).count();
     let in_range = |day: &str| parse_ms(day, false).is_ok_and(|ms| ms >= since && ms < until);
     let to_write: Vec<String> = current
         .iter()
         .filter(|(day, (_, entry))| {
-            !pruned.contains(*day)
+            !frozen(day)
                 && (!same_format
                     || manifest.days.get(*day) != Some(entry)
                     || !dir.join(&entry.file).is_file())
@@ -361,20 +359,11 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     let to_remove: Vec<String> = manifest
         .days
         .keys()
-        .filter(|d| {
-            in_range(d.as_str()) && !current.contains_key(d.as_str()) && !pruned.contains(*d)
-        })
+        .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()) && !frozen(d))
         .cloned()
         .collect();
-    for (day, rows) in &late {
-        eprintln!(
-            "auth0-archive: note: {day} was pruned from the archive; its {rows} event(s) archived since \
-             were not exported (the day's file keeps the pruned ones) and stay in the archive"
-        );
-    }
-
     let mut summary = ExportSummary {
-        days_unchanged: (current.len() - to_write.len() - late.len()) as u64,
+        days_unchanged: (current.len() - to_write.len() - kept_as_is) as u64,
         ..Default::default()
     };
     if to_write.is_empty()

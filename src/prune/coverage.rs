@@ -5,8 +5,14 @@
 //! still says so: its manifest complete with `_SUCCESS` beside it, the day
 //! listed with the same figures, and the day's file there with that many
 //! rows.
+//!
+//! A day an earlier prune deleted in part (a chain link straddled its
+//! midnight) no longer matches its export, which holds the whole day and is
+//! never rewritten since. For such a day the events to delete are looked up
+//! in the day's file itself: each must be there, by `log_id` and the
+//! SHA-256 of its `raw`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
@@ -17,6 +23,10 @@ use crate::export::{self, DayFingerprint, Manifest};
 use crate::store::{exports, raw::RawCodec};
 use crate::time::{DAY_MS, epoch_day};
 
+use super::plan::Plan;
+
+type Digest32 = [u8; 32];
+
 /// The verdict on the days a prune would delete.
 #[derive(Debug)]
 pub(super) enum Verdict {
@@ -26,15 +36,29 @@ pub(super) enum Verdict {
     Uncovered { day: String, why: String },
 }
 
-/// The archive's figures for one day: row count and fingerprint, as the
-/// export computes them (`export::DayFingerprint`), from the SQLite rows.
-fn archived_day(conn: &Connection, codec: &RawCodec, day_ms: i64) -> Result<exports::Day> {
-    let mut stmt = conn.prepare_cached("SELECT log_id, raw FROM events WHERE ts >= ?1 AND ts < ?2")?;
+/// The archive's figures for one day (row count and fingerprint, as the
+/// export computes them with `export::DayFingerprint`), and the events of
+/// it in the links `deleted`, by `log_id` and SHA-256 of `raw`.
+fn archived_day(
+    conn: &Connection,
+    codec: &RawCodec,
+    day_ms: i64,
+    deleted: &BTreeSet<i64>,
+) -> Result<(exports::Day, Vec<(String, Digest32)>)> {
+    let mut stmt = conn
+        .prepare_cached("SELECT log_id, raw, chain_seq FROM events WHERE ts >= ?1 AND ts < ?2")?;
     let mut rows = stmt.query([day_ms, day_ms + DAY_MS])?;
-    let mut day: Vec<(String, [u8; 32])> = Vec::new();
+    let mut day: Vec<(String, Digest32)> = Vec::new();
+    let mut going = Vec::new();
     while let Some(r) = rows.next()? {
         let raw = codec.text(r.get_ref(1)?)?;
-        day.push((r.get(0)?, Sha256::digest(raw.as_bytes()).into()));
+        let event = (r.get(0)?, Sha256::digest(raw.as_bytes()).into());
+        if r.get::<_, Option<i64>>(2)?
+            .is_some_and(|s| deleted.contains(&s))
+        {
+            going.push(event.clone());
+        }
+        day.push(event);
     }
     // Bytewise, as the export orders them.
     day.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -42,10 +66,32 @@ fn archived_day(conn: &Connection, codec: &RawCodec, day_ms: i64) -> Result<expo
     for (log_id, digest) in &day {
         fp.add(log_id, digest);
     }
-    Ok(exports::Day {
+    let figures = exports::Day {
         rows: fp.rows(),
         fingerprint: fp.finish(),
-    })
+    };
+    Ok((figures, going))
+}
+
+/// The events in one day file, by `log_id` and SHA-256 of `raw`.
+fn file_events(
+    duck: &duckdb::Connection,
+    file: &Path,
+) -> Result<HashSet<(String, Digest32)>, String> {
+    let text = file.to_str().ok_or("its path is not UTF-8")?;
+    let sql = format!(
+        "SELECT log_id, raw FROM read_parquet('{}')",
+        text.replace('\'', "''")
+    );
+    let read = |e: duckdb::Error| format!("its file {} cannot be read ({e})", file.display());
+    let mut stmt = duck.prepare(&sql).map_err(read)?;
+    let mut rows = stmt.query([]).map_err(read)?;
+    let mut set = HashSet::new();
+    while let Some(r) = rows.next().map_err(read)? {
+        let (id, raw): (String, String) = (r.get(0).map_err(read)?, r.get(1).map_err(read)?);
+        set.insert((id, Sha256::digest(raw.as_bytes()).into()));
+    }
+    Ok(set)
 }
 
 /// What an export directory holds now: its manifest if complete, or why not.
@@ -53,9 +99,13 @@ fn read_dir(dir: &str) -> Result<Manifest, String> {
     let dir = Path::new(dir);
     let manifest: Manifest = std::fs::read(dir.join(export::MANIFEST))
         .map_err(|e| format!("its manifest cannot be read ({e})"))
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("its manifest is damaged ({e})")))?;
+        .and_then(|b| {
+            serde_json::from_slice(&b).map_err(|e| format!("its manifest is damaged ({e})"))
+        })?;
     if !manifest.complete || !dir.join(export::SUCCESS).is_file() {
-        return Err("it is not a complete export now (an export was interrupted or is running)".into());
+        return Err(
+            "it is not a complete export now (an export was interrupted or is running)".into(),
+        );
     }
     Ok(manifest)
 }
@@ -75,14 +125,16 @@ fn parquet_rows(duck: &duckdb::Connection, file: &Path) -> Result<u64, String> {
     .map_err(|e| format!("its file cannot be read ({e})"))
 }
 
-/// Checks the days (epoch ms of their midnights) a prune would delete.
-pub(super) fn check(conn: &Connection, days: &BTreeMap<i64, u64>) -> Result<Verdict> {
+/// Checks the days a prune would delete events of.
+pub(super) fn check(conn: &Connection, plan: &Plan) -> Result<Verdict> {
     let recorded = exports::recorded(conn).context("cannot read the recorded exports")?;
+    let pruned_before = exports::pruned_days(conn).context("cannot read the pruned days")?;
+    let deleted: BTreeSet<i64> = plan.seqs.iter().copied().collect();
     let codec = RawCodec::load(conn)?;
     let duck = duckdb::Connection::open_in_memory().context("cannot start DuckDB")?;
     let mut dirs: HashMap<String, Result<Manifest, String>> = HashMap::new();
     let mut covered = BTreeMap::new();
-    for &day_ms in days.keys() {
+    for &day_ms in plan.days.keys() {
         let day = epoch_day(day_ms).unwrap_or_default();
         let uncovered = |why: String| {
             Ok(Verdict::Uncovered {
@@ -95,13 +147,14 @@ pub(super) fn check(conn: &Connection, days: &BTreeMap<i64, u64>) -> Result<Verd
                 "no complete export of this archive is recorded (run `auth0-archive query export --out DIR` first)".into(),
             );
         }
-        let now = archived_day(conn, &codec, day_ms)?;
+        let (now, going) = archived_day(conn, &codec, day_ms, &deleted)?;
+        let partly_pruned = pruned_before.contains(&day);
         let mut why = None;
         for export in &recorded {
             let Some(then) = export.days.get(&day) else {
                 continue;
             };
-            if *then != now {
+            if *then != now && !partly_pruned {
                 why.get_or_insert(format!(
                     "the export in {} holds {} event(s) of it and the archive {} now{}: export again",
                     export.dir,
@@ -116,13 +169,25 @@ pub(super) fn check(conn: &Connection, days: &BTreeMap<i64, u64>) -> Result<Verd
                 .or_insert_with(|| read_dir(&export.dir));
             let holds = on_disk.as_ref().map_err(Clone::clone).and_then(|m| {
                 let entry = m.days.get(&day).ok_or("its manifest no longer lists the day")?;
-                if entry.rows != now.rows || entry.fingerprint != now.fingerprint {
+                if entry.rows != then.rows || entry.fingerprint != then.fingerprint {
                     return Err("its manifest lists other contents for the day".to_string());
                 }
                 let file = PathBuf::from(&export.dir).join(&entry.file);
-                match parquet_rows(&duck, &file)? {
-                    n if n == now.rows => Ok(()),
-                    n => Err(format!("its file {} holds {n} rows, not {}", file.display(), now.rows)),
+                if *then == now {
+                    return match parquet_rows(&duck, &file)? {
+                        n if n == now.rows => Ok(()),
+                        n => Err(format!("its file {} holds {n} rows, not {}", file.display(), now.rows)),
+                    };
+                }
+                // Pruned in part before: look for each event to delete.
+                let there = file_events(&duck, &file)?;
+                match going.iter().filter(|e| !there.contains(*e)).count() {
+                    0 => Ok(()),
+                    n => Err(format!(
+                        "{n} of the {} event(s) to delete are not in its file {} (archived after the day was first pruned)",
+                        going.len(),
+                        file.display()
+                    )),
                 }
             });
             match holds {

@@ -1,10 +1,10 @@
 //! `auth0-archive prune`: delete old events while keeping the integrity chain
 //! verifiable, and only what a complete Parquet export holds.
 //!
-//! Whole chain links are pruned (a link's events go together), and only so
-//! many that every UTC day they touch goes whole (`plan`). Unless told
-//! `--without-export`, each of those days must be in a complete export with
-//! exactly the archive's events (`coverage`); otherwise nothing is deleted.
+//! Whole chain links are pruned (a link's events go together; `plan`).
+//! Unless told `--without-export`, each UTC day they touch must be in a
+//! complete export with exactly the archive's events (`coverage`);
+//! otherwise nothing is deleted.
 //! Each pruned link stays in the chain, marked, and a prune link appended to
 //! the chain records which links went, how many events and a digest of their
 //! seals, so nothing can be marked pruned or deleted without it. The days
@@ -41,7 +41,7 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
     let mut conn = store::open_for_write(db)?;
     if args.dry_run {
         let plan = plan::plan(&conn, before)?;
-        let verdict = coverage::check(&conn, &plan.days)?;
+        let verdict = coverage::check(&conn, &plan)?;
         println!(
             "would delete {} events in {} chain links dated before {}{}",
             plan.events(),
@@ -51,7 +51,7 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
         );
         if plan.kept > 0 {
             println!(
-                "would keep {} older events that share a chain link or a day with newer ones",
+                "would keep {} older events that share a chain link with newer ones",
                 plan.kept
             );
         }
@@ -64,7 +64,7 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
     // lock is taken first (sync and import also wait for the file lock).
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let plan = plan::plan(&tx, before)?;
-    let verdict = coverage::check(&tx, &plan.days)?;
+    let verdict = coverage::check(&tx, &plan)?;
     let holders = match verdict {
         Verdict::Covered(holders) => holders,
         Verdict::Uncovered { day, why } if !args.without_export => {
@@ -111,7 +111,7 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
     );
     if plan.kept > 0 {
         println!(
-            "kept {} older events that share a chain link or a day with newer ones",
+            "kept {} older events that share a chain link with newer ones",
             plan.kept
         );
     }
@@ -125,13 +125,13 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
     Ok(())
 }
 
-/// ` (N whole days, FIRST to LAST)` of the days deleted.
+/// ` (N day(s), FIRST to LAST)` of the days with events deleted.
 fn span(days: &std::collections::BTreeMap<i64, u64>) -> String {
     let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
         return String::new();
     };
     format!(
-        " ({} whole day(s), {} to {})",
+        " ({} day(s), {} to {})",
         days.len(),
         epoch_day(*first).unwrap_or_default(),
         epoch_day(*last).unwrap_or_default()
