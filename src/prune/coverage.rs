@@ -83,7 +83,13 @@ fn file_events(
         "SELECT log_id, raw FROM read_parquet('{}')",
         text.replace('\'', "''")
     );
-    let read = |e: duckdb::Error| format!("its file {} cannot be read ({e})", file.display());
+    let read = |e: duckdb::Error| {
+        format!(
+            "its file {} cannot be read ({})",
+            file.display(),
+            first_line(&e)
+        )
+    };
     let mut stmt = duck.prepare(&sql).map_err(read)?;
     let mut rows = stmt.query([]).map_err(read)?;
     let mut set = HashSet::new();
@@ -110,6 +116,11 @@ fn read_dir(dir: &str) -> Result<Manifest, String> {
     Ok(manifest)
 }
 
+/// DuckDB's message without the SQL excerpt it appends on further lines.
+fn first_line(e: &duckdb::Error) -> String {
+    e.to_string().lines().next().unwrap_or_default().to_string()
+}
+
 /// Rows in one Parquet file, from its footer.
 fn parquet_rows(duck: &duckdb::Connection, file: &Path) -> Result<u64, String> {
     let text = file.to_str().ok_or("its path is not UTF-8")?;
@@ -122,7 +133,7 @@ fn parquet_rows(duck: &duckdb::Connection, file: &Path) -> Result<u64, String> {
         |r| r.get::<_, i64>(0),
     )
     .map(|n| n as u64)
-    .map_err(|e| format!("its file cannot be read ({e})"))
+    .map_err(|e| format!("its file cannot be read ({})", first_line(&e)))
 }
 
 /// Checks the days a prune would delete events of.

@@ -78,7 +78,8 @@ fn run(
     sink: &mut dyn Sink,
 ) -> Result<(), Stop> {
     let fail = |e: duckdb::Error| -> Stop {
-        let text = e.to_string();
+        // One line: DuckDB appends the statement with a caret on more lines.
+        let text = e.to_string().lines().next().unwrap_or_default().to_string();
         Stop::Err(match origin {
             _ if text.contains("read-only") || text.contains("read only") => read_only_refusal(),
             Origin::AdHoc

@@ -1,7 +1,8 @@
 //! `--parquet DIR`: reports and ad-hoc SQL over a `query export` directory
 //! instead of the archive. DuckDB in memory defines `events` over the day
 //! files the manifest lists, with `date` and `ts` as the archive has them
-//! (ISO text and epoch milliseconds), plus `event_types` and the helper
+//! (ISO text and epoch milliseconds) and a `rowid` in (ts, log_id) order,
+//! plus `event_types` and the helper
 //! macros of the DuckDB copy, so the same SQL runs unchanged.
 //!
 //! The sandbox: DuckDB may read exactly those files (`allowed_paths`) and no
@@ -93,7 +94,7 @@ fn events_view(files: &[PathBuf]) -> Result<String> {
             .map(|c| format!("CAST(NULL AS {}) AS {}", duck_type(c.kind), c.name))
             .collect();
         return Ok(format!(
-            "CREATE VIEW events AS SELECT {} WHERE false",
+            "CREATE VIEW events AS SELECT {}, CAST(NULL AS BIGINT) AS rowid WHERE false",
             empty.join(", ")
         ));
     }
@@ -105,8 +106,10 @@ fn events_view(files: &[PathBuf]) -> Result<String> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    // Reports break ties by `rowid`, the archive's insertion order, which
+    // the files do not carry; the order of (ts, log_id) stands in for it.
     Ok(format!(
-        "CREATE VIEW events AS SELECT {} FROM \
+        "CREATE VIEW events AS SELECT {}, row_number() OVER (ORDER BY ts, log_id) AS rowid FROM \
          (SELECT * REPLACE (epoch_ms(ts) AS ts) FROM read_parquet([{}], hive_partitioning = false))",
         cols.join(", "),
         list.join(", ")
