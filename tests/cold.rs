@@ -264,6 +264,24 @@ fn sql_over_parquet_cannot_reach_other_files_or_write() {
         assert_eq!(err.trim().lines().count(), 1, "{sql}: {err}");
     }
     assert!(String::from_utf8_lossy(&over_parquet(&dir, &refusals[0]).stderr).contains("outside"));
+    // The day files themselves are readable, so only SELECT may run: a COPY
+    // straight onto one, or any other statement, is refused by kind.
+    let day = dir.join("date=2026-10-01/events.parquet");
+    let before = std::fs::read(&day).unwrap();
+    for sql in [
+        format!(
+            "COPY (SELECT 'x' AS log_id) TO '{}' (FORMAT parquet, USE_TMP_FILE false)",
+            day.display()
+        ),
+        "DROP VIEW events".to_string(),
+        "CREATE TABLE t AS SELECT 1".to_string(),
+    ] {
+        let out = over_parquet(&dir, &sql);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sql}: {err}");
+        assert!(err.contains("only SELECT"), "{sql}: {err}");
+    }
+    assert_eq!(std::fs::read(&day).unwrap(), before);
     // The export is untouched and still reads.
     let n = ok(&over_parquet(&dir, "SELECT count(*) AS n FROM events"));
     assert_eq!(n.replace('\r', "").trim(), "n\n60");
