@@ -130,6 +130,11 @@ pub struct PruneArgs {
     /// Reclaim the freed space afterwards (VACUUM)
     #[arg(long)]
     pub vacuum: bool,
+    /// Delete even events that no complete `query export` holds (by default
+    /// prune refuses, exit 8, unless every day it deletes is exported with
+    /// exactly the archived events)
+    #[arg(long)]
+    pub without_export: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -322,6 +327,13 @@ pub struct RunArgs {
     /// Query engine
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
+    /// Read a `query export` directory instead of the archive (DuckDB in
+    /// memory over its day files; the archive is not opened)
+    #[arg(long, value_name = "DIR", conflicts_with = "engine")]
+    pub parquet: Option<PathBuf>,
+    /// With --parquet: also read an incomplete export (the days its manifest lists)
+    #[arg(long, requires = "parquet")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +346,13 @@ pub struct SqlArgs {
     /// Query engine
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
+    /// Read a `query export` directory instead of the archive (DuckDB in
+    /// memory over its day files; the archive is not opened)
+    #[arg(long, value_name = "DIR", conflicts_with = "engine")]
+    pub parquet: Option<PathBuf>,
+    /// With --parquet: also read an incomplete export (the days its manifest lists)
+    #[arg(long, requires = "parquet")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,8 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
                 params,
                 format: Some(Format::Table),
                 engine: Engine::Sqlite,
+                parquet: None,
+                partial: false,
             },
         )?;
     }

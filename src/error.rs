@@ -18,6 +18,7 @@ pub mod exit {
     pub const DATABASE: i32 = 5;
     pub const INTEGRITY: i32 = 6;
     pub const FINDINGS: i32 = 7;
+    pub const UNEXPORTED: i32 = 8;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +78,9 @@ pub enum Error {
     /// `detect --fail-on` met a new finding of that severity (exit 7).
     #[error("{0}")]
     Findings(String),
+    /// `prune` would delete events no complete export holds (exit 8).
+    #[error("{0}")]
+    Unexported(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +98,7 @@ impl Error {
             Error::Database(_) | Error::Sqlite { .. } | Error::DuckDb { .. } => exit::DATABASE,
             Error::Integrity(_) => exit::INTEGRITY,
             Error::Findings(_) => exit::FINDINGS,
+            Error::Unexported(_) => exit::UNEXPORTED,
         }
     }
 
@@ -147,6 +152,7 @@ impl Error {
             },
             Error::Integrity(m) => Error::Integrity(prefix(m)),
             Error::Findings(m) => Error::Findings(prefix(m)),
+            Error::Unexported(m) => Error::Unexported(prefix(m)),
             Error::Sqlite { context, source } => Error::Sqlite {
                 context: prefix(context),
                 source,

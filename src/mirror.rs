@@ -38,8 +38,8 @@ use crate::time::DAY_MS;
 const MIRROR_VERSION: i64 = 2;
 
 /// Helpers with the same results as the functions `query::sqlite` registers,
-/// so one SQL text serves both engines.
-const MACROS: &str = "
+/// so one SQL text serves both engines (and `--parquet`, `query::parquet`).
+pub const MACROS: &str = "
 CREATE OR REPLACE MACRO epoch_day(ms) AS strftime(epoch_ms(ms), '%Y-%m-%d');
 CREATE OR REPLACE MACRO epoch_iso(ms) AS strftime(epoch_ms(ms), '%Y-%m-%dT%H:%M:%S.%gZ');
 ";

@@ -98,7 +98,10 @@ fn a_prune_is_sealed_and_a_forged_one_is_caught() {
     let tenant = tenant_with(events(900, 72));
     assert_ok(&sync(&tenant, &env.db));
     let before = "2026-11-19";
-    assert_ok(&run(&env.db, &["prune", "--before", before, "--yes"]));
+    assert_ok(&run(
+        &env.db,
+        &["prune", "--before", before, "--yes", "--without-export"],
+    ));
     let out = run(&env.db, &["verify", "--json"]);
     assert_ok(&out);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -129,7 +132,16 @@ fn unpruning_a_link_by_hand_is_caught() {
     let env = Env::new();
     let tenant = tenant_with(events(900, 73));
     assert_ok(&sync(&tenant, &env.db));
-    assert_ok(&run(&env.db, &["prune", "--before", "2026-11-19", "--yes"]));
+    assert_ok(&run(
+        &env.db,
+        &[
+            "prune",
+            "--before",
+            "2026-11-19",
+            "--yes",
+            "--without-export",
+        ],
+    ));
     // Clearing pruned_at makes the link claim events it no longer has.
     sql(
         &env.db,

@@ -324,7 +324,14 @@ fn prune_needs_confirmation_and_keeps_the_chain_verifiable() {
     );
     let out = run(
         &env,
-        &["prune", "--before", "2026-11-19", "--yes", "--vacuum"],
+        &[
+            "prune",
+            "--before",
+            "2026-11-19",
+            "--yes",
+            "--vacuum",
+            "--without-export",
+        ],
     );
     assert_ok(&out);
     let left: i64 = query_one(&env.db, "SELECT count(*) FROM events");

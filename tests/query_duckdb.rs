@@ -245,7 +245,16 @@ fn a_prune_makes_the_copy_rebuild() {
     let a = archive(&events(10, 0));
     add(&a.db, &events(5, 2 * DAY));
     assert_eq!(duck_count(&a.db), 15);
-    let said = ok(&cli(&a.db, &["prune", "--before", "2026-10-02", "--yes"]));
+    let said = ok(&cli(
+        &a.db,
+        &[
+            "prune",
+            "--before",
+            "2026-10-02",
+            "--yes",
+            "--without-export",
+        ],
+    ));
     assert!(said.contains("deleted 10 events"), "{said}");
     let (_, r) = mirror::refresh(&a.db).unwrap();
     assert!(r.rebuilt);

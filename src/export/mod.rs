@@ -22,6 +22,7 @@ use crate::time::{DAY_MS, epoch_day, now_iso, parse_ms};
 
 mod files;
 mod fingerprint;
+mod record;
 
 use files::{remove_if_present, sync_dir, write_atomic};
 pub use fingerprint::DayFingerprint;
@@ -337,25 +338,32 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     let same_format = manifest.format == FORMAT;
     manifest.format = FORMAT;
 
+    // Days `prune` deleted events of, which the export holds: its file has
+    // what the archive no longer has, so it is neither rewritten nor
+    // removed. (An event archived for such a day afterwards stays in the
+    // archive only, and `prune` refuses to delete it.)
+    let pruned = record::pruned_days(db)?;
+    let frozen = |day: &str| pruned.contains(day) && manifest.days.contains_key(day);
+    let kept_as_is = current.keys().filter(|d| frozen(d)).count();
     let in_range = |day: &str| parse_ms(day, false).is_ok_and(|ms| ms >= since && ms < until);
     let to_write: Vec<String> = current
         .iter()
         .filter(|(day, (_, entry))| {
-            !same_format
-                || manifest.days.get(*day) != Some(entry)
-                || !dir.join(&entry.file).is_file()
+            !frozen(day)
+                && (!same_format
+                    || manifest.days.get(*day) != Some(entry)
+                    || !dir.join(&entry.file).is_file())
         })
         .map(|(day, _)| day.clone())
         .collect();
     let to_remove: Vec<String> = manifest
         .days
         .keys()
-        .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()))
+        .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()) && !frozen(d))
         .cloned()
         .collect();
-
     let mut summary = ExportSummary {
-        days_unchanged: (current.len() - to_write.len()) as u64,
+        days_unchanged: (current.len() - to_write.len() - kept_as_is) as u64,
         ..Default::default()
     };
     if to_write.is_empty()
@@ -364,6 +372,7 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
         && manifest.complete
         && dir.join(SUCCESS).is_file()
     {
+        record::record(db, dir, &manifest);
         return Ok(summary);
     }
 
@@ -421,6 +430,7 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     manifest.updated_at = now_iso();
     write_manifest(dir, &manifest)?;
     write_atomic(&success, b"").context(&format!("cannot write {}", success.display()))?;
+    record::record(db, dir, &manifest);
     if undated > 0 {
         eprintln!(
             "auth0-archive: note: {undated} event(s) without a parseable date were not exported (see `raw` in the archive)"

@@ -17,6 +17,8 @@ use super::params::Bound;
 /// A connection to the DuckDB copy, brought up to date when opened.
 pub struct DuckDbEngine {
     conn: Connection,
+    /// Over a Parquet export (`--parquet`): only SELECT statements run.
+    parquet: bool,
 }
 
 impl DuckDbEngine {
@@ -34,7 +36,18 @@ impl DuckDbEngine {
         // SQLite sorts NULL first ascending and last descending; so must we.
         conn.execute_batch("SET default_null_order = 'nulls_first_on_asc_last_on_desc'")
             .context("cannot configure DuckDB")?;
-        Ok(DuckDbEngine { conn })
+        Ok(DuckDbEngine {
+            conn,
+            parquet: false,
+        })
+    }
+
+    /// In memory, over the export in `dir` (see `query::parquet`).
+    pub fn over_parquet(dir: &Path, partial: bool) -> Result<Self, Error> {
+        Ok(DuckDbEngine {
+            conn: super::parquet::open(dir, partial)?,
+            parquet: true,
+        })
     }
 }
 
@@ -46,6 +59,13 @@ impl Engine for DuckDbEngine {
         origin: Origin,
         sink: &mut dyn Sink,
     ) -> Result<(), Stop> {
+        if self.parquet {
+            super::parquet::check_select(&self.conn, sql).map_err(|e| {
+                Error::usage(format!(
+                    "query refused over --parquet: {e} (nothing was run)"
+                ))
+            })?;
+        }
         run(&self.conn, sql, values, origin, sink)
     }
 }
@@ -58,7 +78,8 @@ fn run(
     sink: &mut dyn Sink,
 ) -> Result<(), Stop> {
     let fail = |e: duckdb::Error| -> Stop {
-        let text = e.to_string();
+        // One line: DuckDB appends the statement with a caret on more lines.
+        let text = e.to_string().lines().next().unwrap_or_default().to_string();
         Stop::Err(match origin {
             _ if text.contains("read-only") || text.contains("read only") => read_only_refusal(),
             Origin::AdHoc
@@ -66,7 +87,7 @@ fn run(
                     || text.contains("disabled by configuration") =>
             {
                 Error::usage(format!(
-                    "query sql cannot read or write files outside the archive with --engine duckdb ({text})"
+                    "query sql cannot read or write files outside the archive or the export with DuckDB ({text})"
                 ))
             }
             Origin::AdHoc => Error::usage(format!("SQL error (DuckDB): {text}")),

@@ -66,6 +66,11 @@ pub fn open(db: &Path, kind: EngineKind, origin: Origin) -> Result<Box<dyn Engin
     })
 }
 
+/// Opens DuckDB in memory over the Parquet export in `dir` (`--parquet`).
+pub fn open_parquet(dir: &Path, partial: bool) -> Result<Box<dyn Engine>> {
+    Ok(Box::new(DuckDbEngine::over_parquet(dir, partial)?))
+}
+
 /// The error for any statement that would change something.
 pub fn read_only_refusal() -> Error {
     Error::usage(

@@ -2,13 +2,15 @@
 //!
 //! `catalog` holds the reports of `queries/*.sql`, `params` binds their
 //! parameters, `engine` is the interface `sqlite` and `duckdb` implement,
-//! `output` writes the rows. (`query export` is the top-level `export` module.)
+//! `output` writes the rows, `parquet` serves `--parquet DIR` (DuckDB in
+//! memory over an export). (`query export` is the top-level `export` module.)
 
 pub mod catalog;
 mod duckdb;
 pub mod engine;
 pub mod output;
 pub mod params;
+mod parquet;
 mod sqlite;
 
 use std::io::{self, BufWriter, Write};
@@ -56,6 +58,14 @@ fn report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
     let report = catalog::find(&args.name)?;
     let (sql, values) = params::bind(&report, &args.params)?;
     let mut sink = stdout_sink(args.format);
+    if let Some(dir) = &args.parquet {
+        return engine::open_parquet(dir, args.partial)?.run(
+            &sql,
+            &values,
+            Origin::Report,
+            sink.as_mut(),
+        );
+    }
     execute(
         db,
         args.engine,
@@ -68,6 +78,14 @@ fn report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
 
 fn sql(db: &Path, args: &SqlArgs) -> Result<(), Stop> {
     let mut sink = stdout_sink(args.format);
+    if let Some(dir) = &args.parquet {
+        return engine::open_parquet(dir, args.partial)?.run(
+            &args.sql,
+            &[],
+            Origin::AdHoc,
+            sink.as_mut(),
+        );
+    }
     execute(
         db,
         args.engine,

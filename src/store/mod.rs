@@ -1,11 +1,13 @@
 //! The SQLite archive: opening, schema migrations and connection settings.
 //! `events` writes pages with their checkpoint, `chain` seals them, `runs`
 //! keeps the sync history, `slices` the parallel backfill's cursors,
-//! `indexes` the indexes a backfill defers, `lock` the one-writer lock.
+//! `indexes` the indexes a backfill defers, `lock` the one-writer lock,
+//! `exports` the completed exports and the days `prune` deleted.
 
 pub mod audit;
 pub mod chain;
 pub mod events;
+pub mod exports;
 pub mod findings;
 pub mod indexes;
 pub mod lock;
@@ -26,6 +28,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../schema/002_deferred_indexes.sql")),
     (3, include_str!("../../schema/003_evidence.sql")),
     (4, include_str!("../../schema/004_findings.sql")),
+    (6, include_str!("../../schema/006_exports.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from
@@ -208,7 +211,7 @@ fn update_event_types(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 /// The embedded catalogue: (code, description, category).
-fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
+pub fn catalogue() -> Vec<(&'static str, &'static str, &'static str)> {
     EVENT_TYPES_TSV
         .lines()
         .skip(1)

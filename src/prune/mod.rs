@@ -1,0 +1,165 @@
+//! `auth0-archive prune`: delete old events while keeping the integrity chain
+//! verifiable, and only what a complete Parquet export holds.
+//!
+//! Whole chain links are pruned (a link's events go together; `plan`).
+//! Unless told `--without-export`, each UTC day they touch must be in a
+//! complete export with exactly the archive's events (`coverage`);
+//! otherwise nothing is deleted.
+//! Each pruned link stays in the chain, marked, and a prune link appended to
+//! the chain records which links went, how many events and a digest of their
+//! seals, so nothing can be marked pruned or deleted without it. The days
+//! deleted are recorded (`store::exports`), so later exports keep their files.
+
+mod coverage;
+mod plan;
+
+use std::path::Path;
+
+use rusqlite::TransactionBehavior;
+
+use crate::cli::PruneArgs;
+use crate::error::{Error, Result};
+use crate::store::chain::{self, ChainKey};
+use crate::store::{self, exports, lock::SyncLock};
+use crate::time::{epoch_day, now_iso, parse_ms};
+
+use coverage::Verdict;
+
+pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
+    let before =
+        parse_ms(&args.before, false).map_err(|e| Error::usage(format!("--before: {e}")))?;
+    if !args.dry_run && !args.yes {
+        return Err(Error::usage(format!(
+            "prune deletes archived events for good: re-run with --yes to confirm, or --dry-run to see what would go (before {})",
+            args.before
+        )));
+    }
+    let _lock = SyncLock::acquire(db)?;
+    if !db.exists() {
+        return Err(Error::database(format!("no archive at {}", db.display())));
+    }
+    let mut conn = store::open_for_write(db)?;
+    if args.dry_run {
+        let plan = plan::plan(&conn, before)?;
+        let verdict = coverage::check(&conn, &plan)?;
+        println!(
+            "would delete {} events in {} chain links dated before {}{}",
+            plan.events(),
+            plan.seqs.len(),
+            args.before,
+            span(&plan.days)
+        );
+        if plan.kept > 0 {
+            println!(
+                "would keep {} older events that share a chain link with newer ones",
+                plan.kept
+            );
+        }
+        println!("{}", describe(&verdict, args.without_export));
+        return Ok(());
+    }
+    let key = ChainKey::from_env()?;
+    chain::check_key(&conn, key.as_ref())?;
+    // The plan, the check and the deletion see the same rows: the write
+    // lock is taken first (sync and import also wait for the file lock).
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let plan = plan::plan(&tx, before)?;
+    let verdict = coverage::check(&tx, &plan)?;
+    let holders = match verdict {
+        Verdict::Covered(holders) => holders,
+        Verdict::Uncovered { day, why } if !args.without_export => {
+            return Err(Error::Unexported(format!(
+                "prune refused, nothing was deleted: {day} is not in a complete export with the archive's events: {why} \
+                 (or pass --without-export to delete events no export holds)"
+            )));
+        }
+        Verdict::Uncovered { day, why } => {
+            eprintln!(
+                "auth0-archive: warning: --without-export: deleting events no complete export holds, from {day} on ({why})"
+            );
+            Default::default()
+        }
+    };
+    let mut deleted = 0;
+    {
+        let mut delete = tx.prepare("DELETE FROM events WHERE chain_seq = ?1")?;
+        for seq in &plan.seqs {
+            deleted += delete.execute([seq])?;
+        }
+    }
+    // The emptied links are marked and a prune link records them, and the
+    // days go on record, in the same transaction as the deletion.
+    chain::seal_prune(
+        &tx,
+        &plan.seqs,
+        deleted as i64,
+        Some(&args.before),
+        key.as_ref(),
+    )?;
+    let at = now_iso();
+    for (day_ms, rows) in &plan.days {
+        let day = epoch_day(*day_ms).unwrap_or_default();
+        let holder = holders.get(&day).map(String::as_str);
+        exports::record_pruned(&tx, &day, *rows, holder, &at)?;
+    }
+    tx.commit()?;
+    println!(
+        "deleted {deleted} events in {} chain links dated before {}{}",
+        plan.seqs.len(),
+        args.before,
+        span(&plan.days)
+    );
+    if plan.kept > 0 {
+        println!(
+            "kept {} older events that share a chain link with newer ones",
+            plan.kept
+        );
+    }
+    if let Some(dir) = holders.values().next() {
+        println!("every deleted event is in the export in {dir}");
+    }
+    if args.vacuum {
+        conn.execute_batch("VACUUM; PRAGMA optimize;")?;
+        println!("vacuumed");
+    }
+    Ok(())
+}
+
+/// ` (N day(s), FIRST to LAST)` of the days with events deleted.
+fn span(days: &std::collections::BTreeMap<i64, u64>) -> String {
+    let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
+        return String::new();
+    };
+    format!(
+        " ({} day(s), {} to {})",
+        days.len(),
+        epoch_day(*first).unwrap_or_default(),
+        epoch_day(*last).unwrap_or_default()
+    )
+}
+
+/// The dry run's line about the export.
+fn describe(verdict: &Verdict, without_export: bool) -> String {
+    match verdict {
+        Verdict::Covered(holders) if holders.is_empty() => {
+            "export coverage: nothing to check (no events would be deleted)".into()
+        }
+        Verdict::Covered(holders) => {
+            let dirs: std::collections::BTreeSet<&str> =
+                holders.values().map(String::as_str).collect();
+            let dirs: Vec<&str> = dirs.into_iter().collect();
+            format!(
+                "export coverage: covered: every day to delete is in a complete export ({})",
+                dirs.join(", ")
+            )
+        }
+        Verdict::Uncovered { day, why } => format!(
+            "export coverage: NOT covered from {day}: {why}; {}",
+            if without_export {
+                "--without-export would delete anyway"
+            } else {
+                "prune would refuse (export first, or pass --without-export)"
+            }
+        ),
+    }
+}
