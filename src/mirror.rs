@@ -331,15 +331,26 @@ fn refresh_with(src: &rusqlite::Connection, duck: &mut Connection) -> Result<Ref
         );
         let mut stmt = src.prepare(&sql)?;
         let mut rows = stmt.query([state.source_rowid])?;
+        // `raw` is copied as its text, whatever its stored form (store::raw).
+        let unreadable = |e: Error| {
+            rusqlite::Error::FromSqlConversionFailure(
+                raw_at + 1,
+                rusqlite::types::Type::Blob,
+                Box::new(e),
+            )
+        };
+        let codec = store::raw::RawCodec::load(src).map_err(unreadable)?;
         let mut app = tx.appender("events")?;
         let mut digests = tx.appender("event_digests")?;
         let mut days = std::collections::BTreeSet::new();
         while let Some(r) = rows.next()? {
-            let cells = kinds
+            let mut cells = kinds
                 .iter()
                 .enumerate()
                 .map(|(i, kind)| Ok(Cell::read(r.get_ref(i + 1)?, *kind)))
                 .collect::<rusqlite::Result<Vec<Cell<'_>>>>()?;
+            let raw = codec.text(r.get_ref(raw_at + 1)?).map_err(unreadable)?;
+            cells[raw_at] = Cell::Text(Some(raw));
             let refs: Vec<&dyn ToSql> = cells.iter().map(|c| c as &dyn ToSql).collect();
             app.append_row(refs.as_slice())?;
             // The digest of `raw` as copied, which is what the export writes.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../schema/002_deferred_indexes.sql")),
     (3, include_str!("../../schema/003_evidence.sql")),
     (4, include_str!("../../schema/004_findings.sql")),
+    (5, include_str!("../../schema/005_raw_dictionaries.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from

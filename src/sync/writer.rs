@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::store::chain::ChainKey;
 use crate::store::events::{self, Gap, PageCommit};
 use crate::store::indexes;
+use crate::store::raw::RawCodec;
 use crate::store::slices::{Slice, SliceProgress};
 use crate::time::now_iso;
 
@@ -66,8 +67,12 @@ pub(super) fn write_pages(
 ) -> (Connection, Written, Option<Error>) {
     let mut totals = Written::default();
     let mut newest: Option<String> = None;
+    let mut codec = match RawCodec::load(&conn) {
+        Ok(c) => c,
+        Err(e) => return (conn, totals, Some(e)),
+    };
     while let Some(first) = rx.blocking_recv() {
-        let group = write_group(&mut conn, &to, first, &mut rx, &mut newest);
+        let group = write_group(&mut conn, &mut codec, &to, first, &mut rx, &mut newest);
         match group {
             Ok(sums) => {
                 totals.fetched += sums.fetched;
@@ -100,6 +105,7 @@ const MAX_GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(300
 /// one transaction; returns what was committed.
 fn write_group(
     conn: &mut Connection,
+    codec: &mut RawCodec,
     to: &Destination,
     first: Batch,
     rx: &mut mpsc::Receiver<Batch>,
@@ -125,6 +131,7 @@ fn write_group(
         };
         let o = events::write_page(
             &tx,
+            codec,
             &to.tenant,
             to.run_id,
             &batch.page,
@@ -151,6 +158,9 @@ fn write_group(
             next = next_in_group(rx, deadline);
         }
     }
+    // The first dictionary, once enough events are archived: later groups
+    // store `raw` compressed (store::raw).
+    codec.train_if_due(&tx)?;
     tx.commit()?;
     if group_newest > *newest {
         *newest = group_newest;
