@@ -216,7 +216,11 @@ fn sql_error(e: rusqlite::Error, origin: Origin) -> Stop {
         }
     }
     let text = e.to_string();
-    if text.contains("too many attached databases") {
+    // A write to `events` meets the temp view first and fails to prepare.
+    if text.contains("too many attached databases")
+        || text.contains("because it is a view")
+        || text.contains("use DROP VIEW")
+    {
         return Stop::Err(read_only_refusal());
     }
     Stop::Err(match (origin, e) {

@@ -122,6 +122,10 @@ fn write_group(
             let n = indexes::defer(&tx, &now_iso())?;
             tracing::debug!(indexes = n, "deferred until the backfill completes");
         }
+        // The first dictionary as soon as enough events are archived (an
+        // old archive: before its first new page), so the pages after it
+        // store `raw` compressed (store::raw).
+        codec.train_if_due(&tx)?;
         let with = PageCommit {
             checkpoint: batch.checkpoint.as_deref(),
             gap: batch.gap.as_ref(),
@@ -158,9 +162,6 @@ fn write_group(
             next = next_in_group(rx, deadline);
         }
     }
-    // The first dictionary, once enough events are archived: later groups
-    // store `raw` compressed (store::raw).
-    codec.train_if_due(&tx)?;
     tx.commit()?;
     if group_newest > *newest {
         *newest = group_newest;
