@@ -175,7 +175,7 @@ fn schema_4_archive(env: &Env, tenant: &FakeTenant) {
 #[test]
 fn an_archive_of_schema_4_still_opens_verifies_queries_and_syncs_more_compressed() {
     let env = Env::new();
-    let old: Vec<StoredEvent> = events_ending(3_000, 8, "2026-11-18T00:00:00Z");
+    let old: Vec<StoredEvent> = events_ending(1_500, 8, "2026-11-18T00:00:00Z");
     let tenant = tenant_with(old);
     schema_4_archive(&env, &tenant);
 
@@ -195,7 +195,7 @@ fn an_archive_of_schema_4_still_opens_verifies_queries_and_syncs_more_compressed
         i64::from(auth0_archive::store::SCHEMA_VERSION)
     );
     let (text, blob) = stored_kinds(&env.db);
-    assert!(text >= 3_000 && blob > 3_000, "{text} TEXT, {blob} BLOB");
+    assert!(text >= 1_500 && blob > 4_000, "{text} TEXT, {blob} BLOB");
     assert_exact(&env.db, &tenant);
     ok(run(&env.db, &["verify"]));
     let want = expected(&tenant);
@@ -240,4 +240,44 @@ fn verify_reports_a_damaged_compressed_raw_as_altered() {
     )
     .unwrap();
     ok(run(&env.db, &["verify"]));
+}
+
+#[test]
+fn importing_compressed_events_again_finds_duplicates_and_conflicts_not_new_rows() {
+    let env = Env::new();
+    let tenant = tenant_with(events(EVENTS, 7));
+    assert_ok(&sync(&tenant, &env.db));
+    let blob_ids: Vec<String> = {
+        let conn = rusqlite::Connection::open(&env.db).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT log_id FROM events WHERE typeof(raw) = 'blob' ORDER BY rowid LIMIT 3")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let want = expected(&tenant);
+    // The same bytes twice, and one with another ip: a conflict.
+    let mut altered: Value = serde_json::from_str(&want[&blob_ids[2]]).unwrap();
+    altered["ip"] = Value::from("198.51.100.99");
+    let lines = [
+        want[&blob_ids[0]].clone(),
+        want[&blob_ids[1]].clone(),
+        altered.to_string(),
+    ];
+    let file = env.dir.path().join("again.ndjson");
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = ok(run(&env.db, &["import", file.to_str().unwrap(), "--json"]));
+    let s: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            s["inserted"].as_u64(),
+            s["duplicates"].as_u64(),
+            s["conflicts"].as_u64()
+        ),
+        (Some(0), Some(2), Some(1)),
+        "{s}"
+    );
+    assert_exact(&env.db, &tenant);
 }
