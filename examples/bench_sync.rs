@@ -7,6 +7,9 @@
 //! cargo run --release --example bench_sync -- all          # the three scenarios of BENCHMARKS.md
 //! cargo run --release --example bench_sync -- pacing       # the pacing scenarios of BENCHMARKS.md
 //! cargo run --release --example bench_sync -- one --events 200000 --rps 10 --latency-ms 50
+//! cargo run --release --example bench_sync -- lean --per-day 15000 --days 30
+//! # lean: bytes/event after a fresh backfill of DAYS days, then after DAYS
+//! # daily catch-up syncs, with SQLite's per-object space (dbstat).
 //! # --fixed-window: the limit is N requests per 1 s window instead of a token bucket;
 //! # --other-rps M: another client spends M req/s of the same limit.
 //! ```
@@ -73,6 +76,12 @@ fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
+    if args.get(1).map(String::as_str) == Some("lean") {
+        let per_day = flag("--per-day").and_then(|v| v.parse().ok());
+        let days = flag("--days").and_then(|v| v.parse().ok());
+        lean(per_day.unwrap_or(15_000), days.unwrap_or(30));
+        return;
+    }
     let scenarios = match args.get(1).map(String::as_str) {
         Some("one") => vec![Scenario {
             fixed_window: args.iter().any(|a| a == "--fixed-window"),
@@ -529,4 +538,113 @@ fn reference_loop(base: &str, db: &Path) {
             from = page.iter().filter_map(|e| e.get("log_id").and_then(|v| v.as_str())).max().expect("ids").to_string();
         }
     });
+}
+
+/// A fresh backfill of `days` days, then `days` daily catch-up syncs, each
+/// appending a day of events to the tenant: the file's bytes per event after
+/// both, and where the bytes are (dbstat) at the end.
+fn lean(per_day: usize, days: usize) {
+    println!("== lean: backfill of {days} days x {per_day} events, then {days} daily catch-ups ==");
+    let end = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+    let mut spec = Spec::recent(per_day * days * 2, 2 * days as i64, end);
+    spec.plant_patterns = false;
+    let mut evs = generate(&spec);
+    evs.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.key, &b.key));
+    let raw_bytes: usize = evs.iter().map(|e| e.raw.len()).sum();
+    println!("mean event JSON: {} bytes", raw_bytes / evs.len().max(1));
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = std::env::var_os("BENCH_KEEP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = dir.join("lean.db");
+    let _ = std::fs::remove_file(&db);
+    let mut later = evs.split_off(evs.len() / 2);
+    let mut archived = evs.len();
+    let scenario = Scenario::new("lean", evs.len(), None, 0);
+    let tenant = start(evs, &scenario);
+    let sync = |tenant: &FakeTenant| {
+        run_child(
+            Command::new(binary())
+                .arg("--db")
+                .arg(&db)
+                .args(["sync", "--quiet", "--json"])
+                .env("AUTH0_BASE_URL", tenant.base_url())
+                .env("AUTH0_CLIENT_ID", "test-client-id")
+                .env("AUTH0_CLIENT_SECRET", "test-client-secret"),
+        )
+    };
+    let cost = sync(&tenant);
+    let size = |db: &Path| std::fs::metadata(db).map(|m| m.len()).unwrap_or(0) as f64;
+    println!(
+        "fresh backfill: {archived} events, {:.2}s CPU ({:.1} us/event), {:.0} bytes/event",
+        cost.cpu,
+        cost.cpu * 1e6 / archived as f64,
+        size(&db) / archived as f64
+    );
+    let per_sync = later.len().div_ceil(days);
+    let mut cpu = 0.0;
+    let mut new = 0;
+    while !later.is_empty() {
+        let rest = later.split_off(per_sync.min(later.len()));
+        let day = std::mem::replace(&mut later, rest);
+        new += day.len();
+        tenant.with(|s| s.push_events(day));
+        cpu += sync(&tenant).cpu;
+    }
+    archived += new;
+    println!(
+        "after {days} catch-ups: {archived} events, {:.2}s CPU ({:.1} us/event), {:.0} bytes/event",
+        cpu,
+        cpu * 1e6 / new.max(1) as f64,
+        size(&db) / archived as f64
+    );
+    dbstat(&db, archived);
+}
+
+/// Where an archive's bytes are, per table and index.
+fn dbstat(db: &Path, events: usize) {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    let page: i64 = conn
+        .query_row("PRAGMA page_size", [], |r| r.get(0))
+        .expect("page size");
+    let free: i64 = conn
+        .query_row("PRAGMA freelist_count", [], |r| r.get(0))
+        .expect("freelist");
+    println!("page size {page} bytes, {free} free pages");
+    println!(
+        "{:>20} {:>12} {:>12} {:>8} {:>12}",
+        "object", "bytes", "unused", "unused%", "bytes/event"
+    );
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, sum(pgsize), sum(unused) FROM dbstat GROUP BY name
+             ORDER BY sum(pgsize) DESC",
+        )
+        .expect("dbstat");
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .expect("rows");
+    for row in rows.map(Result::unwrap).take(12) {
+        let (name, bytes, unused) = row;
+        println!(
+            "{name:>20} {bytes:>12} {unused:>12} {:>7.1}% {:>12.1}",
+            100.0 * unused as f64 / bytes.max(1) as f64,
+            bytes as f64 / events as f64
+        );
+    }
+    let raw: f64 = conn
+        .query_row(
+            "SELECT avg(length(CAST(raw AS BLOB))) FROM events",
+            [],
+            |r| r.get(0),
+        )
+        .expect("raw");
+    println!("stored raw: {raw:.0} bytes/event on average");
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::event::{Page, Reject, normalize_with_fallback_id};
 use crate::store::chain::{self, ChainKey};
 use crate::store::events::{self, Provenance};
+use crate::store::raw::RawCodec;
 use crate::store::{self, lock::SyncLock};
 
 /// Events normalized and written at a time (all inside one transaction).
@@ -49,10 +50,7 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     let mut conn = store::open_for_write(db)?;
     let key = ChainKey::from_env()?;
     chain::check_key(&conn, key.as_ref())?;
-    let from = Provenance {
-        source: "import",
-        key: key.as_ref(),
-    };
+    let mut codec = RawCodec::load(&conn)?;
     let known = synced_tenants(&conn)?;
     if let Some(t) = &args.tenant
         && !known.is_empty()
@@ -82,6 +80,11 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
                 }
             }
             for (tenant, page) in &by_tenant {
+                let from = Provenance {
+                    source: "import",
+                    key: key.as_ref(),
+                    codec: &codec,
+                };
                 let o = events::insert_rows_from(&tx, tenant, page, from)?;
                 summary.read += (page.events.len() + page.rejects.len()) as u64;
                 summary.inserted += o.inserted;
@@ -89,6 +92,9 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
                 summary.conflicts += o.conflicts;
                 summary.rejected += page.rejects.len() as u64;
             }
+            // The first dictionary once enough events are in, so the rest
+            // of a large import is stored compressed (store::raw).
+            codec.train_if_due(&tx)?;
         }
         summary.files += 1;
     }

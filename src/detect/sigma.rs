@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::query::catalog::Severity;
 use crate::sigma;
 use crate::store::findings::{self, Filed, Finding, MAX_LOG_IDS};
+use crate::store::raw::RawCodec;
 
 /// The watermark name of the Sigma rule set.
 const WATERMARK: &str = "sigma";
@@ -70,6 +71,7 @@ pub(super) fn run(
     };
     let (lo, hi) = window.unwrap_or((i64::MIN, i64::MAX));
     let mut hits: BTreeMap<String, Hits> = BTreeMap::new();
+    let codec = RawCodec::load(conn)?;
     {
         let mut stmt = conn.prepare(
             "SELECT log_id, date, raw FROM events
@@ -79,8 +81,8 @@ pub(super) fn run(
         )?;
         let mut rows = stmt.query(params![after, upto, tenant, window.is_some(), lo, hi])?;
         while let Some(r) = rows.next()? {
-            let (log_id, date, raw): (String, Option<String>, String) =
-                (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (log_id, date): (String, Option<String>) = (r.get(0)?, r.get(1)?);
+            let raw = codec.text(r.get_ref(2)?)?;
             for m in rules.matches(&log_id, &raw) {
                 let h = hits.entry(m.title).or_default();
                 h.level = h.level.take().or(m.level);

@@ -5,8 +5,17 @@
 //! here, together with `epoch_day` and `epoch_iso`, which the DuckDB copy
 //! defines as macros with the same results. That keeps one SQL text per
 //! report for both engines.
+//!
+//! `raw` may be stored compressed (`store::raw`), so a TEMP VIEW named
+//! `events` shadows the table (SQLite resolves an unqualified name in `temp`
+//! first): the same columns, `raw` decoded by `raw_text(raw)`, and `rowid`
+//! (a view has none of its own) as a last column for the reports that join
+//! back by rowid. SQLite flattens the view into each query, so the table's
+//! indexes serve it as before and `raw` is decoded only where it is read.
+//! `main.events` still names the stored table.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use rusqlite::functions::FunctionFlags;
 use rusqlite::types::ValueRef;
@@ -14,6 +23,7 @@ use rusqlite::{Connection, ToSql};
 
 use crate::error::{Error, Result};
 use crate::store;
+use crate::store::raw::RawCodec;
 
 use super::engine::{Engine, Origin, Stop, read_only_refusal};
 use super::output::{Sink, Value};
@@ -53,9 +63,44 @@ fn open(db: &Path) -> Result<Connection> {
     unsafe {
         rusqlite::ffi::sqlite3_limit(conn.handle(), rusqlite::ffi::SQLITE_LIMIT_ATTACHED, 0);
     }
-    conn.execute_batch("PRAGMA query_only = ON")?;
     register_functions(&conn).map_err(|e| Error::sqlite("cannot register SQL functions", e))?;
+    decode_raw(&conn)?;
+    conn.execute_batch("PRAGMA query_only = ON")?;
     Ok(conn)
+}
+
+/// Registers `raw_text(raw)` and the `temp.events` view that applies it.
+fn decode_raw(conn: &Connection) -> Result<()> {
+    let codec = Arc::new(RawCodec::load(conn)?);
+    let flags = FunctionFlags::SQLITE_UTF8
+        | FunctionFlags::SQLITE_DETERMINISTIC
+        | FunctionFlags::SQLITE_INNOCUOUS;
+    conn.create_scalar_function("raw_text", 1, flags, move |ctx| match ctx.get_raw(0) {
+        ValueRef::Null => Ok(None),
+        v => codec
+            .text(v)
+            .map(|t| Some(t.into_owned()))
+            .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e))),
+    })
+    .map_err(|e| Error::sqlite("cannot register SQL functions", e))?;
+    let columns: Vec<String> = {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info('events', 'main')")?;
+        stmt.query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| match c.as_str() {
+            "raw" => "raw_text(raw) AS raw".to_string(),
+            other => format!("\"{}\"", other.replace('"', "\"\"")),
+        })
+        .collect();
+    conn.execute_batch(&format!(
+        "CREATE TEMP VIEW events AS SELECT {}, rowid AS rowid FROM main.events",
+        select.join(", ")
+    ))
+    .map_err(|e| Error::sqlite("cannot prepare the events view", e))?;
+    Ok(())
 }
 
 /// A one-argument math function and the SQL name it is registered under.
@@ -171,7 +216,11 @@ fn sql_error(e: rusqlite::Error, origin: Origin) -> Stop {
         }
     }
     let text = e.to_string();
-    if text.contains("too many attached databases") {
+    // A write to `events` meets the temp view first and fails to prepare.
+    if text.contains("too many attached databases")
+        || text.contains("because it is a view")
+        || text.contains("use DROP VIEW")
+    {
         return Stop::Err(read_only_refusal());
     }
     Stop::Err(match (origin, e) {

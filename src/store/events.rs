@@ -13,6 +13,7 @@ use crate::event::{COLUMNS, EventRow, Page, Source};
 use crate::time::now_iso;
 
 use super::chain;
+use super::raw::RawCodec;
 use super::slices::{self, Slice, SliceProgress};
 
 /// What committing one page did.
@@ -27,12 +28,14 @@ pub struct PageOutcome {
     pub rejected: u64,
 }
 
-/// Who brings new rows, and the chain key that seals them.
+/// Who brings new rows, the chain key that seals them and the codec that
+/// stores their `raw`.
 #[derive(Debug, Clone, Copy)]
 pub struct Provenance<'a> {
     /// `sync` or `import`, recorded with conflicts.
     pub source: &'static str,
     pub key: Option<&'a chain::ChainKey>,
+    pub codec: &'a RawCodec,
 }
 
 /// A span in which retained events may have expired before being archived.
@@ -92,6 +95,7 @@ pub struct PageCommit<'a> {
 /// still carries its own checkpoint, so whatever commits is consistent.
 pub fn write_page(
     tx: &Transaction<'_>,
+    codec: &RawCodec,
     tenant: &str,
     run_id: i64,
     page: &Page,
@@ -108,6 +112,7 @@ pub fn write_page(
     let from = Provenance {
         source: "sync",
         key,
+        codec,
     };
     let mut outcome = insert_rows_from(tx, tenant, page, from)?;
     let now = now_iso();
@@ -141,13 +146,18 @@ pub fn write_page(
     Ok(outcome)
 }
 
-/// `insert_rows_from` for an unkeyed import (tests and benchmarks).
+/// `insert_rows_from` for an unkeyed import (tests and benchmarks), which
+/// trains the archive's dictionary when due as `import` does.
 pub fn insert_rows(tx: &Transaction<'_>, tenant: &str, page: &Page) -> Result<PageOutcome> {
+    let mut codec = RawCodec::load(tx)?;
     let from = Provenance {
         source: "import",
         key: None,
+        codec: &codec,
     };
-    insert_rows_from(tx, tenant, page, from)
+    let outcome = insert_rows_from(tx, tenant, page, from)?;
+    codec.train_if_due(tx)?;
+    Ok(outcome)
 }
 
 /// Inserts a page's events (de-duplicated on `log_id`) and rejects
@@ -166,10 +176,10 @@ pub fn insert_rows_from(
     {
         let mut insert = tx.prepare_cached(insert_event_sql())?;
         for e in &page.events {
-            if insert_event(&mut insert, tenant, e, seq)? {
+            if insert_event(&mut insert, from.codec, tenant, e, seq)? {
                 outcome.inserted += 1;
                 sealed.push((e.log_id(), e.raw()));
-            } else if same_as_archived(tx, e)? {
+            } else if same_as_archived(tx, from.codec, e)? {
                 outcome.duplicates += 1;
             } else {
                 record_conflict(tx, tenant, e, from.source)?;
@@ -192,10 +202,11 @@ pub fn insert_rows_from(
 /// Whether a row that hit an archived `log_id` carries the same event: the
 /// same bytes, or the same JSON written differently (a log stream and the
 /// API may serialize one event with other spacing or key order).
-fn same_as_archived(tx: &Transaction<'_>, e: &EventRow) -> Result<bool> {
-    let archived: String = tx
-        .prepare_cached("SELECT raw FROM events WHERE log_id = ?1")?
-        .query_row([e.log_id()], |r| r.get(0))?;
+fn same_as_archived(tx: &Transaction<'_>, codec: &RawCodec, e: &EventRow) -> Result<bool> {
+    let mut stmt = tx.prepare_cached("SELECT raw FROM events WHERE log_id = ?1")?;
+    let mut rows = stmt.query([e.log_id()])?;
+    let row = rows.next()?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    let archived = codec.text(row.get_ref(0)?)?;
     if archived == e.raw() {
         return Ok(true);
     }
@@ -238,6 +249,7 @@ fn insert_event_sql() -> &'static str {
 /// per-row parameter array); `true` if it was new.
 fn insert_event(
     stmt: &mut rusqlite::CachedStatement<'_>,
+    codec: &RawCodec,
     tenant: &str,
     e: &EventRow,
     chain_seq: i64,
@@ -252,7 +264,7 @@ fn insert_event(
             Source::IsMobile => stmt.raw_bind_parameter(at, e.is_mobile),
             Source::Latitude => stmt.raw_bind_parameter(at, e.latitude),
             Source::Longitude => stmt.raw_bind_parameter(at, e.longitude),
-            Source::Raw => stmt.raw_bind_parameter(at, e.raw()),
+            Source::Raw => stmt.raw_bind_parameter(at, codec.encode(e.raw())),
             Source::ChainSeq => stmt.raw_bind_parameter(at, chain_seq),
         }?;
     }

@@ -14,6 +14,7 @@ use crate::progress::Progress;
 use crate::store::chain::ChainKey;
 use crate::store::events::{self, Gap, PageCommit};
 use crate::store::indexes;
+use crate::store::raw::RawCodec;
 use crate::store::slices::{Slice, SliceProgress};
 use crate::time::now_iso;
 
@@ -66,8 +67,12 @@ pub(super) fn write_pages(
 ) -> (Connection, Written, Option<Error>) {
     let mut totals = Written::default();
     let mut newest: Option<String> = None;
+    let mut codec = match RawCodec::load(&conn) {
+        Ok(c) => c,
+        Err(e) => return (conn, totals, Some(e)),
+    };
     while let Some(first) = rx.blocking_recv() {
-        let group = write_group(&mut conn, &to, first, &mut rx, &mut newest);
+        let group = write_group(&mut conn, &mut codec, &to, first, &mut rx, &mut newest);
         match group {
             Ok(sums) => {
                 totals.fetched += sums.fetched;
@@ -100,6 +105,7 @@ const MAX_GROUP_WAIT: std::time::Duration = std::time::Duration::from_millis(300
 /// one transaction; returns what was committed.
 fn write_group(
     conn: &mut Connection,
+    codec: &mut RawCodec,
     to: &Destination,
     first: Batch,
     rx: &mut mpsc::Receiver<Batch>,
@@ -116,6 +122,10 @@ fn write_group(
             let n = indexes::defer(&tx, &now_iso())?;
             tracing::debug!(indexes = n, "deferred until the backfill completes");
         }
+        // The first dictionary as soon as enough events are archived (an
+        // old archive: before its first new page), so the pages after it
+        // store `raw` compressed (store::raw).
+        codec.train_if_due(&tx)?;
         let with = PageCommit {
             checkpoint: batch.checkpoint.as_deref(),
             gap: batch.gap.as_ref(),
@@ -125,6 +135,7 @@ fn write_group(
         };
         let o = events::write_page(
             &tx,
+            codec,
             &to.tenant,
             to.run_id,
             &batch.page,

@@ -111,12 +111,17 @@ pub fn tenant_with(events: Vec<StoredEvent>) -> FakeTenant {
     FakeTenant::start(state).expect("start fake tenant")
 }
 
-/// (log_id, raw) of every archived event, ordered by log_id.
+/// (log_id, raw) of every archived event, ordered by log_id; `raw` as its
+/// text, whatever its stored form.
 pub fn archived(db: &Path) -> Vec<(String, String)> {
     let conn = rusqlite::Connection::open(db).unwrap();
+    let codec = auth0_archive::store::raw::RawCodec::load(&conn).unwrap();
     let mut stmt = conn.prepare("SELECT log_id, raw FROM events").unwrap();
     let mut rows: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_map([], |r| {
+            let raw = codec.text(r.get_ref(1)?).unwrap().into_owned();
+            Ok((r.get(0)?, raw))
+        })
         .unwrap()
         .map(Result::unwrap)
         .collect();

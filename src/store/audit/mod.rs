@@ -14,6 +14,7 @@ mod link;
 mod row;
 
 use super::chain::{self, ChainKey, Head, PRUNE, PruneRecord};
+use super::raw::RawCodec;
 use crate::error::Result;
 use crate::event::{COLUMNS, Source};
 use link::check_link;
@@ -194,6 +195,7 @@ fn walk(
         names.join(", ")
     ))?;
     let mut rows = ev_stmt.query([])?;
+    let codec = RawCodec::load(conn)?;
     let raw_at = 1 + COLUMNS
         .iter()
         .position(|c| c.source == Source::Raw)
@@ -218,12 +220,22 @@ fn walk(
         let Some(r) = rows.next()? else {
             return Ok(None);
         };
-        let (id, raw): (String, String) = (r.get(id_at)?, r.get(raw_at)?);
-        let altered = altered_column(r, &id, &raw)?;
+        let id: String = r.get(id_at)?;
+        // A stored form that no longer decodes was altered; its text is
+        // unknown, so it is reported as it is.
+        let (raw, unreadable) = match codec.text(r.get_ref(raw_at)?) {
+            Ok(text) => (text.into_owned(), None),
+            Err(e) => (String::new(), Some(e.to_string())),
+        };
+        let altered = match unreadable {
+            None => altered_column(r, &id, &raw)?,
+            Some(_) => Some("raw"),
+        };
         Ok(Some(Row {
             seq: r.get(0)?,
             id,
             raw,
+            unreadable,
             tenant: r.get(tenant_at)?,
             // The tenant is compared with the link's once the link is known.
             altered,
@@ -262,6 +274,12 @@ fn walk(
             if row.seq < link.seq {
                 return Ok(Some(format!(
                     "event {} claims chain link {}, which does not exist: it was inserted",
+                    row.id, row.seq
+                )));
+            }
+            if let Some(why) = &row.unreadable {
+                return Ok(Some(format!(
+                    "event {} (chain link {}): its stored raw cannot be read back ({why}): altered",
                     row.id, row.seq
                 )));
             }
@@ -317,6 +335,8 @@ struct Row {
     seq: i64,
     id: String,
     raw: String,
+    /// Why the stored `raw` could not be decoded, when it could not.
+    unreadable: Option<String>,
     tenant: String,
     /// The first column (other than `tenant`) that does not match `raw`.
     altered: Option<&'static str>,
