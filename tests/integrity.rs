@@ -52,6 +52,21 @@ fn archive() -> (Env, auth0_archive::simulator::FakeTenant) {
     (env, tenant)
 }
 
+/// The events of `archive` synced in four rounds, so the chain has several
+/// links.
+fn archive_of_several_links() -> (Env, auth0_archive::simulator::FakeTenant) {
+    let env = Env::new();
+    let mut all = events(300, 71);
+    all.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.key, &b.key));
+    let tenant = tenant_with(Vec::new());
+    for round in all.chunks(75) {
+        tenant.with(|s| s.push_events(round.to_vec()));
+        assert_ok(&sync(&tenant, &env.db));
+    }
+    assert_ok(&run(&env.db, &["verify"]));
+    (env, tenant)
+}
+
 fn some_log_id(db: &Path) -> String {
     query_one(
         db,
@@ -59,19 +74,65 @@ fn some_log_id(db: &Path) -> String {
     )
 }
 
+/// An event of the chain's first link and one of its last: `verify` checks
+/// the columns of the first three tenths of the links on the walk's thread
+/// and the rest on a second one.
+fn early_and_late_log_ids(db: &Path) -> (String, String) {
+    let at = |order: &str| {
+        query_one::<String>(
+            db,
+            &format!("SELECT log_id FROM events ORDER BY chain_seq {order}, log_id LIMIT 1"),
+        )
+    };
+    let (early, late) = (at("ASC"), at("DESC"));
+    let seq = |id: &str| {
+        query_one::<i64>(
+            db,
+            &format!("SELECT chain_seq FROM events WHERE log_id = '{id}'"),
+        )
+    };
+    assert!(
+        seq(&late) - seq(&early) >= 3,
+        "the archive has too few links"
+    );
+    (early, late)
+}
+
+#[test]
+fn verify_names_the_first_altered_event_in_chain_order_on_either_thread() {
+    let (env, _tenant) = archive_of_several_links();
+    let (early, late) = early_and_late_log_ids(&env.db);
+    sql(
+        &env.db,
+        &format!("UPDATE events SET ip = '203.0.113.250' WHERE log_id = '{late}'"),
+    );
+    assert_verify_fails(&run(&env.db, &["verify"]), &[&late, "column ip"]);
+    sql(
+        &env.db,
+        &format!("UPDATE events SET user_id = 'auth0|x' WHERE log_id = '{early}'"),
+    );
+    assert_verify_fails(&run(&env.db, &["verify"]), &[&early, "column user_id"]);
+}
+
 #[test]
 fn verify_names_the_event_and_column_of_any_altered_typed_column() {
-    let (env, _tenant) = archive();
-    let id = some_log_id(&env.db);
-    for (column, value) in [
-        ("ip", "'203.0.113.250'"),
-        ("user_id", "'auth0|someone-else'"),
-        ("ts", "ts + 1"),
-        ("latitude", "coalesce(latitude, 0) + 0.5"),
-        ("tenant", "'other.eu.auth0.com'"),
-        ("details", "'{\"forged\":true}'"),
-        ("is_mobile", "1 - coalesce(is_mobile, 0)"),
-    ] {
+    let (env, _tenant) = archive_of_several_links();
+    let (early, late) = early_and_late_log_ids(&env.db);
+    for (id, (column, value)) in [early, late, some_log_id(&env.db)]
+        .into_iter()
+        .flat_map(|id| {
+            [
+                ("ip", "'203.0.113.250'"),
+                ("user_id", "'auth0|someone-else'"),
+                ("ts", "ts + 1"),
+                ("latitude", "coalesce(latitude, 0) + 0.5"),
+                ("tenant", "'other.eu.auth0.com'"),
+                ("details", "'{\"forged\":true}'"),
+                ("is_mobile", "1 - coalesce(is_mobile, 0)"),
+            ]
+            .map(|c| (id.clone(), c))
+        })
+    {
         sql(
             &env.db,
             &format!(
@@ -430,4 +491,27 @@ fn a_page_that_does_not_move_past_the_checkpoint_exits_1_and_says_so() {
         query_one::<String>(&env.db, "SELECT log_id FROM checkpoints"),
         id(3)
     );
+}
+
+#[test]
+fn a_problem_found_on_the_second_thread_before_the_walks_is_the_one_named() {
+    let (env, _tenant) = archive_of_several_links();
+    let (_, late) = early_and_late_log_ids(&env.db);
+    // An event of the link before the last one: its columns are checked on
+    // the second thread; the last link's tenant is the walk's to check.
+    let middle: String = query_one(
+        &env.db,
+        &format!(
+            "SELECT log_id FROM events WHERE chain_seq =
+               (SELECT chain_seq FROM events WHERE log_id = '{late}') - 1 LIMIT 1"
+        ),
+    );
+    sql(
+        &env.db,
+        &format!(
+            "UPDATE events SET tenant = 'other.eu.auth0.com' WHERE log_id = '{late}';
+             UPDATE events SET ip = '203.0.113.250' WHERE log_id = '{middle}'"
+        ),
+    );
+    assert_verify_fails(&run(&env.db, &["verify"]), &[&middle, "column ip"]);
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use rusqlite::Connection;
 use serde::Serialize;
 
+mod columns;
 mod link;
 mod row;
 
@@ -80,7 +81,7 @@ pub fn audit(
     if let Some(p) = problem {
         return Ok(found(report, p));
     }
-    if let Some(p) = walk(conn, key, &claims, legacy, &mut report)? {
+    if let Some(p) = walk_on_both_cores(conn, key, &claims, legacy, &mut report)? {
         return Ok(found(report, p));
     }
     // Once keyed, a chain stays keyed (sync and import refuse to extend it
@@ -172,13 +173,62 @@ fn legacy_prune_claims(conn: &Connection) -> Result<HashMap<i64, PruneClaim>> {
     Ok(claims)
 }
 
-fn walk(
+/// The walk, with the column check of the links after a split point done
+/// on a second thread (see `columns`). The first problem in chain order
+/// wins; within one link the walk's (seals, insertions) come first.
+fn walk_on_both_cores(
     conn: &Connection,
     key: Option<&ChainKey>,
     claims: &HashMap<i64, PruneClaim>,
     legacy: bool,
     report: &mut AuditReport,
 ) -> Result<Option<String>> {
+    let ends = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, Option<i64>>(0));
+    let (first, last) = (
+        ends("SELECT min(seq) FROM chain")?,
+        ends("SELECT max(seq) FROM chain")?,
+    );
+    let path = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(std::path::PathBuf::from);
+    let split = match (first, last, path) {
+        // The walk also hashes every row and reads the chain: it keeps
+        // the columns of the first three tenths.
+        (Some(first), Some(last), Some(path)) if last > first => {
+            Some((first + (last - first) * 3 / 10, last, path))
+        }
+        _ => None,
+    };
+    let checked_up_to = split.as_ref().map_or(i64::MAX, |s| s.0);
+    let (walked, elsewhere) = std::thread::scope(|scope| {
+        let worker = split.as_ref().map(|(after, upto, path)| {
+            scope.spawn(move || columns::first_altered(path, *after, *upto))
+        });
+        let walked = walk(conn, key, claims, legacy, report, checked_up_to);
+        let elsewhere = worker.map(|w| w.join().expect("the column check does not panic"));
+        (walked, elsewhere)
+    });
+    let walked = walked?;
+    let elsewhere = elsewhere.transpose()?.flatten();
+    Ok(match (walked, elsewhere) {
+        (Some((at, p)), Some((seq, _))) if at <= seq => Some(p),
+        (_, Some((_, p))) => Some(p),
+        (walked, None) => walked.map(|(_, p)| p),
+    })
+}
+
+/// The chain walk: every link's seal, every row's link and tenant, and the
+/// columns of rows whose link is at most `columns_up_to`. The problem found
+/// comes with the link it was found at.
+fn walk(
+    conn: &Connection,
+    key: Option<&ChainKey>,
+    claims: &HashMap<i64, PruneClaim>,
+    legacy: bool,
+    report: &mut AuditReport,
+    columns_up_to: i64,
+) -> Result<Option<(i64, String)>> {
     let mut links_stmt = conn.prepare(if legacy {
         "SELECT seq, tenant, events, first_log_id, last_log_id, link, pruned_at,
                 1, 'events', NULL, NULL
@@ -221,6 +271,7 @@ fn walk(
             return Ok(None);
         };
         let id: String = r.get(id_at)?;
+        let seq: i64 = r.get(0)?;
         // A stored form that no longer decodes was altered; its text is
         // unknown, so it is reported as it is.
         let (raw, unreadable) = match codec.text(r.get_ref(raw_at)?) {
@@ -228,11 +279,12 @@ fn walk(
             Err(e) => (String::new(), Some(e.to_string())),
         };
         let altered = match unreadable {
-            None => altered_column(r, &id, &raw)?,
+            None if seq <= columns_up_to => altered_column(r, &id, &raw)?,
+            None => None,
             Some(_) => Some("raw"),
         };
         Ok(Some(Row {
-            seq: r.get(0)?,
+            seq,
             id,
             raw,
             unreadable,
@@ -272,15 +324,21 @@ fn walk(
                 break;
             }
             if row.seq < link.seq {
-                return Ok(Some(format!(
-                    "event {} claims chain link {}, which does not exist: it was inserted",
-                    row.id, row.seq
+                return Ok(Some((
+                    row.seq,
+                    format!(
+                        "event {} claims chain link {}, which does not exist: it was inserted",
+                        row.id, row.seq
+                    ),
                 )));
             }
             if let Some(why) = &row.unreadable {
-                return Ok(Some(format!(
-                    "event {} (chain link {}): its stored raw cannot be read back ({why}): altered",
-                    row.id, row.seq
+                return Ok(Some((
+                    row.seq,
+                    format!(
+                        "event {} (chain link {}): its stored raw cannot be read back ({why}): altered",
+                        row.id, row.seq
+                    ),
                 )));
             }
             let altered = row
@@ -298,10 +356,10 @@ fn walk(
         // Events inserted into or deleted from the link explain a column
         // mismatch better than the mismatch itself: check the link first.
         if let Some(p) = check_link(&link, &batch, &prev, key, claims, &pruned_seals, report) {
-            return Ok(Some(p));
+            return Ok(Some((link.seq, p)));
         }
-        if first_altered.is_some() {
-            return Ok(first_altered);
+        if let Some(p) = first_altered {
+            return Ok(Some((link.seq, p)));
         }
         if link.pruned_at.is_some() {
             pruned_seals.insert(link.seq, (link.link.clone(), link.events));
@@ -313,9 +371,12 @@ fn walk(
         None => next_row(&mut rows)?,
     };
     if let Some(r) = leftover {
-        return Ok(Some(format!(
-            "event {} claims chain link {}, which does not exist: it was inserted",
-            r.id, r.seq
+        return Ok(Some((
+            r.seq,
+            format!(
+                "event {} claims chain link {}, which does not exist: it was inserted",
+                r.id, r.seq
+            ),
         )));
     }
     let outside: Option<String> = conn
@@ -326,7 +387,12 @@ fn walk(
         )
         .ok();
     Ok(outside.map(|id| {
-        format!("event {id} is not sealed by any chain link: it was inserted outside auth0-archive")
+        (
+            i64::MAX,
+            format!(
+                "event {id} is not sealed by any chain link: it was inserted outside auth0-archive"
+            ),
+        )
     }))
 }
 
