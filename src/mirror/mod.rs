@@ -112,13 +112,13 @@ struct Source {
 
 impl Source {
     fn read(src: &rusqlite::Connection) -> rusqlite::Result<Self> {
-        // count(*) walks the narrowest index, not the rows: about 12 ms per
-        // million events with the pages cached.
-        let (rows, max_rowid) = src.query_row(
-            "SELECT count(*), coalesce(max(rowid), 0) FROM events",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        // A lone count(*) walks the narrowest index (about 9 ms per million
+        // events with the pages cached) and a lone max(rowid) is one seek;
+        // asked in one statement, SQLite scans for both (0.9 s at 10M).
+        let rows = src.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        let max_rowid = src.query_row("SELECT coalesce(max(rowid), 0) FROM events", [], |r| {
+            r.get(0)
+        })?;
         let types = src.query_row("SELECT count(*) FROM event_types", [], |r| r.get(0))?;
         Ok(Source {
             rows,
