@@ -34,6 +34,18 @@ impl DayFingerprint {
     pub fn finish(self) -> String {
         hex::encode(self.hash.finalize())
     }
+
+    /// A day's row count and fingerprint from its events (`log_id`, SHA-256
+    /// of `raw`) in any order: they are sorted here, bytewise by `log_id`,
+    /// as SQLite's `ORDER BY log_id` does.
+    pub fn of_day(events: &mut [(String, [u8; 32])]) -> (u64, String) {
+        events.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let mut fp = DayFingerprint::default();
+        for (log_id, digest) in events.iter() {
+            fp.add(log_id, digest);
+        }
+        (fp.rows(), fp.finish())
+    }
 }
 
 /// One day's row count and fingerprint, from its row digests in `log_id`
@@ -65,10 +77,5 @@ pub(super) fn fingerprint_day(conn: &Connection, day_ms: i64) -> Result<(u64, St
             digest.try_into().map_err(|_| unexpected())?,
         ));
     }
-    day.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut fp = DayFingerprint::default();
-    for (log_id, digest) in &day {
-        fp.add(log_id, digest);
-    }
-    Ok((fp.rows(), fp.finish()))
+    Ok(DayFingerprint::of_day(&mut day))
 }

@@ -60,16 +60,8 @@ fn archived_day(
         }
         day.push(event);
     }
-    // Bytewise, as the export orders them.
-    day.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut fp = DayFingerprint::default();
-    for (log_id, digest) in &day {
-        fp.add(log_id, digest);
-    }
-    let figures = exports::Day {
-        rows: fp.rows(),
-        fingerprint: fp.finish(),
-    };
+    let (rows, fingerprint) = DayFingerprint::of_day(&mut day);
+    let figures = exports::Day { rows, fingerprint };
     Ok((figures, going))
 }
 

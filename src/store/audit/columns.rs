@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use super::row::altered_column;
+use super::row::{altered_column, altered_message, unreadable_message};
 use crate::error::Result;
 use crate::event::{COLUMNS, Source};
 use crate::store::{self, raw::RawCodec};
@@ -29,14 +29,8 @@ pub(super) fn first_altered(db: &Path, after: i64, upto: i64) -> Result<Option<(
         let seq: i64 = r.get(0)?;
         let id: String = r.get(id_at)?;
         let problem = match codec.text(r.get_ref(raw_at)?) {
-            Err(why) => Some(format!(
-                "event {id} (chain link {seq}): its stored raw cannot be read back ({why}): altered"
-            )),
-            Ok(raw) => altered_column(r, &id, &raw)?.map(|column| {
-                format!(
-                    "event {id} (chain link {seq}): column {column} does not match the event as archived: altered"
-                )
-            }),
+            Err(why) => Some(unreadable_message(&id, seq, &why.to_string())),
+            Ok(raw) => altered_column(r, &id, &raw)?.map(|c| altered_message(&id, seq, c)),
         };
         if let Some(p) = problem {
             return Ok(Some((seq, p)));

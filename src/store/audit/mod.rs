@@ -19,7 +19,7 @@ use super::raw::RawCodec;
 use crate::error::Result;
 use crate::event::{COLUMNS, Source};
 use link::check_link;
-use row::altered_column;
+use row::{altered_column, altered_message, unreadable_message};
 
 /// What `verify` found.
 #[derive(Debug, Serialize, Default)]
@@ -333,22 +333,13 @@ fn walk(
                 )));
             }
             if let Some(why) = &row.unreadable {
-                return Ok(Some((
-                    row.seq,
-                    format!(
-                        "event {} (chain link {}): its stored raw cannot be read back ({why}): altered",
-                        row.id, row.seq
-                    ),
-                )));
+                return Ok(Some((row.seq, unreadable_message(&row.id, row.seq, why))));
             }
             let altered = row
                 .altered
                 .or((row.tenant != link.tenant).then_some("tenant"));
             if let (Some(column), None) = (altered, &first_altered) {
-                first_altered = Some(format!(
-                    "event {} (chain link {}): column {column} does not match the event as archived: altered",
-                    row.id, row.seq
-                ));
+                first_altered = Some(altered_message(&row.id, row.seq, column));
             }
             batch.push((row.id, row.raw));
         }

@@ -70,3 +70,15 @@ fn matches(stored: ValueRef<'_>, source: Source, derived: &EventRow) -> bool {
         Source::Tenant | Source::Raw | Source::ChainSeq => true,
     }
 }
+
+/// How `verify` names a row whose stored `raw` no longer decodes.
+pub(super) fn unreadable_message(id: &str, seq: i64, why: &str) -> String {
+    format!("event {id} (chain link {seq}): its stored raw cannot be read back ({why}): altered")
+}
+
+/// How `verify` names a row whose `column` differs from its `raw`.
+pub(super) fn altered_message(id: &str, seq: i64, column: &str) -> String {
+    format!(
+        "event {id} (chain link {seq}): column {column} does not match the event as archived: altered"
+    )
+}
