@@ -81,7 +81,8 @@ fn export_select() -> String {
         .join(", ")
 }
 
-fn sql_string(s: &str) -> String {
+/// `s` as an SQL string literal.
+pub(crate) fn sql_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

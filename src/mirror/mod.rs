@@ -30,8 +30,8 @@ use crate::store;
 mod copy;
 mod state;
 
-pub use state::MACROS;
 use state::{ChainMark, State};
+pub use state::{MACROS, duck_type};
 
 /// Where the DuckDB copy of the archive at `db` lives.
 pub fn mirror_path(db: &Path) -> PathBuf {

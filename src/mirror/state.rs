@@ -23,8 +23,9 @@ CREATE OR REPLACE MACRO epoch_day(ms) AS strftime(epoch_ms(ms), '%Y-%m-%d');
 CREATE OR REPLACE MACRO epoch_iso(ms) AS strftime(epoch_ms(ms), '%Y-%m-%dT%H:%M:%S.%gZ');
 ";
 
-/// The DuckDB type a column of `kind` has in the copy.
-pub(super) fn duck_type(kind: Kind) -> &'static str {
+/// The DuckDB type a column of `kind` has in the copy (and over an export,
+/// `query::parquet`).
+pub fn duck_type(kind: Kind) -> &'static str {
     match kind {
         Kind::Text => "VARCHAR",
         Kind::Int => "BIGINT",

@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use duckdb::{Config, Connection};
 
 use crate::error::{Context, Error, Result};
-use crate::event::{Kind, event_columns};
-use crate::export::{self, Manifest};
-use crate::mirror;
+use crate::event::event_columns;
+use crate::export::{self, Manifest, sql_string};
+use crate::mirror::{self, duck_type};
 use crate::store;
 
 /// The day files of the export in `dir`. Unless `partial`, the export must
@@ -63,20 +63,6 @@ fn day_files(dir: &Path, partial: bool) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(files)
-}
-
-fn sql_string(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-/// The archive's column type of each event column, as the DuckDB copy has it.
-fn duck_type(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Text => "VARCHAR",
-        Kind::Int => "BIGINT",
-        Kind::Real => "DOUBLE",
-        Kind::Bool => "BOOLEAN",
-    }
 }
 
 /// `events` as the archive presents it: every column in the archive's order
