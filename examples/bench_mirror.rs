@@ -2,7 +2,7 @@
 //! nothing new, refreshes after 1k, 10k and 100k new events, and compares
 //! the copy's size with the SQLite file's. Prints figures, asserts nothing.
 //!
-//! The archive `DIR/bench-EVENTS.db` (the name `bench_query` uses) is
+//! The archive `DIR/bench-EVENTS.db` (`bench_query`'s, from the same generator) is
 //! generated when missing and never written to: each run works on a copy of
 //! it, `DIR/mirror-EVENTS.db`, so the figures of two runs are comparable.
 //!
@@ -14,87 +14,11 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use auth0_archive::{mirror, store};
+use auth0_archive::mirror;
 
-/// (type, description), picked uniformly: what matters here is the size
-/// and shape of a row, not the report-shaped mix `bench_query` generates.
-const TYPES: &[(&str, &str)] = &[
-    ("s", "Successful login"),
-    ("seacft", "Authorization Code for Access Token"),
-    ("fp", "Wrong email or password."),
-    ("ssa", ""),
-    ("slo", "User successfully logged out"),
-];
-const CITIES: &[(&str, &str, f64, f64)] = &[
-    ("Berlin", "DE", 52.52, 13.405),
-    ("Tokyo", "JP", 35.6762, 139.6503),
-    ("Lagos", "NG", 6.5244, 3.3792),
-    ("Toronto", "CA", 43.6532, -79.3832),
-];
-
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        // xorshift64*: deterministic, dependency-free.
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    }
-}
-
-fn event(rng: &mut Rng, seq: u64, ts_ms: i64) -> serde_json::Value {
-    let (ty, desc) = TYPES[rng.below(TYPES.len() as u64) as usize];
-    let user = rng.below(20_000);
-    let city = CITIES[(user % CITIES.len() as u64) as usize];
-    let at = chrono::DateTime::from_timestamp_millis(ts_ms).unwrap();
-    serde_json::json!({
-        "log_id": format!("900{}{:039}", at.format("%Y%m%d%H%M%S"), seq),
-        "date": at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
-        "type": ty,
-        "description": desc,
-        "connection": "Username-Password-Authentication",
-        "connection_id": "con_8yWqzlMUd1QmEmnd",
-        "client_id": format!("client{}", rng.below(8)),
-        "client_name": "Acme Web",
-        "ip": format!("10.{}.{}.{}", user % 200, rng.below(4), user % 250),
-        "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/129.0.0.0 Safari/537.36",
-        "hostname": "acme.us.auth0.com",
-        "user_id": format!("auth0|{user:024x}"),
-        "user_name": format!("user{user}@example.com"),
-        "strategy": "auth0",
-        "strategy_type": "database",
-        "isMobile": rng.below(3) == 0,
-        "tenant_name": "acme",
-        "location_info": {
-            "country_code": city.1, "country_code3": city.1, "country_name": city.1,
-            "city_name": city.0, "latitude": city.2, "longitude": city.3,
-            "time_zone": "Europe/Berlin", "continent_code": "EU"
-        },
-        "details": {"prompts": [], "initiatedAt": ts_ms, "completedAt": ts_ms + 120, "elapsedTime": 120},
-    })
-}
-
-/// Appends `n` events from `start_ms` on, spread over `span_ms`, in pages of
-/// 10,000 (one transaction and chain link each).
-fn generate(db: &Path, n: u64, seed: u64, start_ms: i64, span_ms: i64, seq0: u64) {
-    let mut rng = Rng(seed | 1);
-    let mut conn = store::open_for_write(db).unwrap();
-    let step = (span_ms / n.max(1) as i64).max(1);
-    for lo in (0..n).step_by(10_000) {
-        let page: Vec<serde_json::Value> = (lo..(lo + 10_000).min(n))
-            .map(|i| {
-                let jitter = rng.below(step as u64) as i64;
-                event(&mut rng, seq0 + i, start_ms + i as i64 * step + jitter)
-            })
-            .collect();
-        let body = serde_json::to_vec(&page).unwrap();
-        let page = auth0_archive::event::parse_page(&body).unwrap();
-        let tx = conn.transaction().unwrap();
-        store::events::insert_rows(&tx, "acme.us.auth0.com", &page).unwrap();
-        tx.commit().unwrap();
-    }
-}
+#[path = "common/archive.rs"]
+mod archive;
+use archive::generate;
 
 fn size(p: &Path) -> u64 {
     std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
