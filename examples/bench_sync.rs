@@ -19,7 +19,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use auth0_archive::simulator::generator::{Spec, generate};
-use auth0_archive::simulator::{FakeTenant, Limiter, RateLimit, StoredEvent, TenantState};
+use auth0_archive::simulator::{
+    FakeTenant, Limiter, RateLimit, StoredEvent, TenantClock, TenantState,
+};
 use chrono::{TimeZone, Utc};
 
 /// What one process cost.
@@ -303,6 +305,10 @@ fn run_scenario(s: &Scenario) {
 fn start(evs: Vec<StoredEvent>, s: &Scenario) -> FakeTenant {
     let mut state = TenantState::default();
     state.push_events(evs);
+    // The tenant's clock just after its newest event, whatever today is.
+    if let Some(newest) = state.newest_event_time() {
+        state.clock = TenantClock::reading(newest + chrono::Duration::minutes(1));
+    }
     state.latency = Duration::from_millis(s.latency_ms);
     if let Some(rps) = s.rps {
         state.set_limiter(Some(if s.fixed_window {

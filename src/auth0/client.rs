@@ -2,16 +2,18 @@
 //! retries what is worth retrying, renews the token on a 401 and turns every
 //! failure into a readable error without leaking a secret.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::header::ACCEPT;
+use chrono::{DateTime, Utc};
+use reqwest::header::{ACCEPT, DATE};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use super::answer::{Verdict, describe_transport, refused_token, retry_or_fail, server_message};
 use super::pacing::{Pacer, RateLimit, Ticket, backoff};
+use super::server_clock::{ServerClock, epoch_now};
 use super::token::jwt_scopes;
 use super::{Auth, HttpPolicy, default_audience};
 use crate::error::{Error, Result};
@@ -23,6 +25,9 @@ pub const MAX_TAKE: u32 = 100;
 const MAX_RATE_LIMITED_IN_A_ROW: u32 = 50;
 /// Renew a minted token this long before it expires.
 const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(60);
+/// Renewals one request may ask for when tokens that had worked expire
+/// under it (parallel workers can see several in a row).
+const MAX_RENEWALS_PER_REQUEST: u32 = 5;
 
 /// Requests sent, retried and answered 429 by one client (all clones),
 /// copied into the run history as pages commit.
@@ -47,6 +52,10 @@ struct Inner {
     policy: HttpPolicy,
     token: tokio::sync::Mutex<Option<Token>>,
     pacer: Mutex<Pacer>,
+    clock: Mutex<ServerClock>,
+    /// Failed attempts since the last answer, over all workers: one retry
+    /// budget for the client, not one per worker.
+    failures_in_row: AtomicU32,
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limited: AtomicU64,
@@ -56,6 +65,19 @@ struct Inner {
 struct Token {
     value: Secret,
     renew_at: Option<Instant>,
+    /// Whether a request succeeded with it: a 401 to a token that worked
+    /// means it expired; to one that never worked, that it is refused.
+    worked: Arc<AtomicBool>,
+}
+
+impl Token {
+    fn new(value: Secret, renew_at: Option<Instant>) -> Self {
+        Token {
+            value,
+            renew_at,
+            worked: Arc::new(AtomicBool::new(false)),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -83,6 +105,8 @@ impl Auth0Client {
                 policy,
                 token: tokio::sync::Mutex::new(None),
                 pacer: Mutex::new(Pacer::default()),
+                clock: Mutex::new(ServerClock::default()),
+                failures_in_row: AtomicU32::new(0),
                 requests: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
@@ -97,6 +121,12 @@ impl Auth0Client {
             retries: self.inner.retries.load(Ordering::Relaxed),
             rate_limited: self.inner.rate_limited.load(Ordering::Relaxed),
         }
+    }
+
+    /// Now on the tenant's clock, as its `Date` headers show it; `None`
+    /// before any answer carried one.
+    pub fn tenant_now(&self) -> Option<DateTime<Utc>> {
+        self.clock().now()
     }
 
     fn endpoint(&self, path: &str) -> Result<Url> {
@@ -124,10 +154,7 @@ impl Auth0Client {
                             .into(),
                     ));
                 }
-                *slot = Some(Token {
-                    value: t.clone(),
-                    renew_at: None,
-                });
+                *slot = Some(Token::new(t.clone(), None));
                 Ok(())
             }
             Auth::ClientCredentials { .. } => {
@@ -140,7 +167,7 @@ impl Auth0Client {
     /// The current token, minted or renewed when needed. `refused` is a
     /// token the server just answered 401 to: it is replaced unless another
     /// worker already did.
-    async fn current_token(&self, refused: Option<&Secret>) -> Result<Secret> {
+    async fn current_token(&self, refused: Option<&Secret>) -> Result<Token> {
         let mut slot = self.inner.token.lock().await;
         let expired = slot
             .as_ref()
@@ -155,8 +182,7 @@ impl Auth0Client {
                 Auth::AccessToken(_) => return Err(refused_token(&self.inner.auth)),
             }
         }
-        slot.as_ref()
-            .map(|t| t.value.clone())
+        slot.clone()
             .ok_or_else(|| Error::runtime("no access token"))
     }
 
@@ -222,10 +248,10 @@ impl Auth0Client {
             ));
         }
         let ttl = Duration::from_secs(answer.expires_in.unwrap_or(86_400));
-        Ok(Token {
-            value: Secret::new(value),
-            renew_at: Some(Instant::now() + ttl.saturating_sub(TOKEN_RENEW_MARGIN)),
-        })
+        Ok(Token::new(
+            Secret::new(value),
+            Some(Instant::now() + ttl.saturating_sub(TOKEN_RENEW_MARGIN)),
+        ))
     }
 
     /// One page of `GET /api/v2/logs?from=<from>&take=<take>`, read by
@@ -264,10 +290,13 @@ impl Auth0Client {
         .await
     }
 
-    /// An authenticated GET; renews the token before expiry and once on a 401.
+    /// An authenticated GET; renews the token before expiry and on a 401.
+    /// A token refused before it ever worked is renewed once: a second
+    /// refusal of a fresh token is final.
     async fn get<T>(&self, url: Url, judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>) -> Result<T> {
         let mut refused: Option<Secret> = None;
-        let mut renewed = false;
+        let mut fresh_refused = 0u32;
+        let mut renewals = 0u32;
         loop {
             let token = self.current_token(refused.as_ref()).await?;
             let result = self
@@ -276,7 +305,7 @@ impl Auth0Client {
                         self.inner
                             .http
                             .get(url.clone())
-                            .bearer_auth(token.expose())
+                            .bearer_auth(token.value.expose())
                             .header(ACCEPT, "application/json")
                     },
                     |status, body| match status {
@@ -297,15 +326,17 @@ impl Auth0Client {
                     },
                 )
                 .await?;
-            match result {
-                Some(v) => return Ok(v),
-                // One fresh token per request; a second 401 is final.
-                None if !renewed => {
-                    renewed = true;
-                    refused = Some(token);
+            let Some(v) = result else {
+                fresh_refused += !token.worked.load(Ordering::SeqCst) as u32;
+                renewals += 1;
+                if fresh_refused > 1 || renewals > MAX_RENEWALS_PER_REQUEST {
+                    return Err(refused_token(&self.inner.auth));
                 }
-                None => return Err(refused_token(&self.inner.auth)),
-            }
+                refused = Some(token.value);
+                continue;
+            };
+            token.worked.store(true, Ordering::SeqCst);
+            return Ok(v);
         }
     }
 
@@ -317,11 +348,11 @@ impl Auth0Client {
         build: impl Fn() -> reqwest::RequestBuilder,
         judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
     ) -> Result<T> {
-        let mut failures = 0u32;
         let mut rate_limited_in_row = 0u32;
         loop {
             let mut turn = self.turn().await;
             self.inner.requests.fetch_add(1, Ordering::Relaxed);
+            let sent_at = epoch_now();
             let sent = build().send().await;
             let problem = match sent {
                 Err(e) => {
@@ -330,7 +361,13 @@ impl Auth0Client {
                 }
                 Ok(resp) => {
                     let status = resp.status();
-                    let rl = RateLimit::from_headers(resp.headers());
+                    let server_now = {
+                        let mut clock = self.clock();
+                        let date = resp.headers().get(DATE).and_then(|d| d.to_str().ok());
+                        clock.observe(date, sent_at, epoch_now());
+                        clock.epoch_now()
+                    };
+                    let rl = RateLimit::from_headers(resp.headers(), server_now);
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
                         rate_limited_in_row += 1;
@@ -351,14 +388,17 @@ impl Auth0Client {
                     match resp.bytes().await {
                         Err(e) => format!("the answer broke off: {}", describe_transport(&e)),
                         Ok(body) => match judge(status, &body) {
-                            Verdict::Done(v) => return Ok(v),
+                            Verdict::Done(v) => {
+                                self.inner.failures_in_row.store(0, Ordering::SeqCst);
+                                return Ok(v);
+                            }
                             Verdict::Fail(e) => return Err(e),
                             Verdict::Retry(why) => why,
                         },
                     }
                 }
             };
-            failures += 1;
+            let failures = self.inner.failures_in_row.fetch_add(1, Ordering::SeqCst) + 1;
             if failures > self.inner.policy.max_retries {
                 return Err(Error::runtime(format!(
                     "giving up after {failures} attempts; last error: {problem}"
@@ -376,6 +416,10 @@ impl Auth0Client {
 impl Auth0Client {
     fn pacer(&self) -> std::sync::MutexGuard<'_, Pacer> {
         self.inner.pacer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn clock(&self) -> std::sync::MutexGuard<'_, ServerClock> {
+        self.inner.clock.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits until the pacer lets a request go. It is asked again after

@@ -7,6 +7,7 @@ mod answer;
 pub mod client;
 pub mod log_id;
 pub mod pacing;
+pub mod server_clock;
 mod token;
 
 use std::time::Duration;

@@ -58,7 +58,7 @@
 //!   before `Retry-After` or the reset, plus jitter so that separate
 //!   processes told the same time do not return in lockstep.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderMap;
 
@@ -88,16 +88,16 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    /// Reads the headers of an answer; `server_now` is now on the server's
+    /// clock (Unix seconds), which its reset is a time of.
+    pub fn from_headers(headers: &HeaderMap, server_now: f64) -> Self {
         let num = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let now = Duration::from_secs_f64(server_now.max(0.0));
         let reset = num("x-ratelimit-reset");
         RateLimit {
             limit: num("x-ratelimit-limit"),
@@ -318,6 +318,7 @@ pub fn backoff(n: u32, first: Duration, max: Duration) -> Duration {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+    use std::time::{SystemTime, UNIX_EPOCH};
 
     #[test]
     fn headers_are_read_with_reset_as_epoch_seconds() {
@@ -332,7 +333,7 @@ mod tests {
             "x-ratelimit-reset",
             HeaderValue::from_str(&(now + 3).to_string()).unwrap(),
         );
-        let rl = RateLimit::from_headers(&h);
+        let rl = RateLimit::from_headers(&h, now as f64);
         assert_eq!(rl.limit, Some(10));
         assert_eq!(rl.remaining, Some(0));
         let reset = rl.reset_in.unwrap();

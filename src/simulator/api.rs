@@ -3,7 +3,7 @@
 //! limiters (token bucket, fixed window, another client sharing them) and
 //! the fault dice. Decided under the state lock.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use super::http::{Answer, Request, parse_query};
 use super::{Fault, Limiter, TenantState};
@@ -20,6 +20,8 @@ pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
         _ => Answer::error(404, "Not Found", "no such endpoint"),
     };
     answer.delay += st.latency;
+    // The tenant's own clock, as every HTTP server sends it (RFC 9110).
+    answer.headers.push(("date".into(), st.clock.http_date()));
     answer
 }
 
@@ -109,21 +111,6 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
     }
 }
 
-fn epoch_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
-/// Now as Unix time in (fractional) seconds: the limiters' clock, so that
-/// the reset they announce is on the same clock as the windows they keep.
-fn epoch_now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
-}
 
 /// A limiter and what is left of its allowance.
 #[derive(Debug)]
@@ -149,8 +136,7 @@ struct Verdict {
 }
 
 impl LimiterState {
-    pub(super) fn new(limiter: Limiter) -> Self {
-        let now = epoch_now();
+    pub(super) fn new(limiter: Limiter, now: f64) -> Self {
         let tokens = match limiter {
             Limiter::TokenBucket(rl) => rl.burst,
             Limiter::FixedWindow { .. } => 0.0,
@@ -226,10 +212,10 @@ pub(super) struct OtherClient {
 }
 
 impl OtherClient {
-    pub(super) fn starting_now(per_second: f64) -> Self {
+    pub(super) fn starting_at(per_second: f64, now: f64) -> Self {
         OtherClient {
             interval: 1.0 / per_second,
-            next_at: epoch_now(),
+            next_at: now,
         }
     }
 }
@@ -237,10 +223,10 @@ impl OtherClient {
 /// Lets the limiter decide on one log request (after the other client's
 /// requests due before it); `Err` carries the 429 answer.
 fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
+    let now = st.clock.epoch();
     let Some(limiter) = st.limiter.as_mut() else {
         return Ok(Vec::new());
     };
-    let now = epoch_now();
     if let Some(other) = st.other_client.as_mut() {
         while other.next_at <= now {
             st.stats.other_requests += 1;
@@ -301,7 +287,7 @@ fn logs(st: &mut TenantState, req: &Request) -> Answer {
                 a.headers.push(("x-ratelimit-limit".into(), "10".into()));
                 a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
                 a.headers
-                    .push(("x-ratelimit-reset".into(), (epoch_secs() + 1).to_string()));
+                    .push(("x-ratelimit-reset".into(), (st.clock.epoch() as u64 + 1).to_string()));
                 a.headers.push(("retry-after".into(), "1".into()));
                 return a;
             }
@@ -402,10 +388,13 @@ mod tests {
 
     #[test]
     fn a_fixed_window_counts_down_to_its_end_and_comes_back_whole() {
-        let mut l = LimiterState::new(Limiter::FixedWindow {
-            limit: 3,
-            window_secs: 2,
-        });
+        let mut l = LimiterState::new(
+            Limiter::FixedWindow {
+                limit: 3,
+                window_secs: 2,
+            },
+            999_999.0,
+        );
         let start = 1_000_000.5;
         for left in [2, 1, 0] {
             assert!(l.take(start));
@@ -423,10 +412,13 @@ mod tests {
 
     #[test]
     fn a_token_bucket_resets_when_it_is_full_again() {
-        let mut l = LimiterState::new(Limiter::TokenBucket(RateLimit {
-            per_second: 4.0,
-            burst: 4.0,
-        }));
+        let mut l = LimiterState::new(
+            Limiter::TokenBucket(RateLimit {
+                per_second: 4.0,
+                burst: 4.0,
+            }),
+            1_000_000.0,
+        );
         let t = l.at + 10.3;
         for left in [3, 2, 1, 0] {
             assert!(l.take(t));

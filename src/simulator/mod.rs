@@ -5,6 +5,7 @@
 //! one implementation of Auth0's behaviour).
 
 mod api;
+mod clock;
 pub mod generator;
 mod http;
 
@@ -14,6 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::auth0::log_id;
+
+pub use clock::TenantClock;
 
 /// One event as the tenant holds it: `key` orders it for `from` (the
 /// `log_id`, or a stand-in for an event that has none), `raw` is what is sent.
@@ -137,6 +140,9 @@ pub struct TenantState {
     /// Answer `GET /api/v2/logs/{id}`.
     pub single_event_endpoint: bool,
     pub max_take: usize,
+    /// The tenant's wall clock: its `Date` header, its rate-limit resets
+    /// and its windows. Tests set it; it is never assumed to be ours.
+    pub clock: TenantClock,
     pub stats: Stats,
     rng: generator::Rng,
     next_token: u64,
@@ -164,6 +170,7 @@ impl Default for TenantState {
             shuffle_pages: false,
             single_event_endpoint: true,
             max_take: 100,
+            clock: TenantClock::default(),
             stats: Stats::default(),
             rng: generator::Rng(0x9E37_79B9_7F4A_7C15),
             next_token: 1,
@@ -182,6 +189,15 @@ impl TenantState {
         &self.events
     }
 
+    /// The newest event's time, from its id: where a tenant that is in use
+    /// has its clock.
+    pub fn newest_event_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.events
+            .iter()
+            .rev()
+            .find_map(|e| log_id::embedded_time(&e.key))
+    }
+
     /// Retention: drops every event whose key sorts before `key`.
     pub fn expire_before(&mut self, key: &str) {
         self.events
@@ -195,7 +211,8 @@ impl TenantState {
 
     /// Limits log requests with `limiter`, starting with its whole allowance.
     pub fn set_limiter(&mut self, limiter: Option<Limiter>) {
-        self.limiter = limiter.map(api::LimiterState::new);
+        let now = self.clock.epoch();
+        self.limiter = limiter.map(|l| api::LimiterState::new(l, now));
     }
 
     /// Another client sharing the allowance: from now on it sends
@@ -203,9 +220,10 @@ impl TenantState {
     /// of the limit as a request of ours would (`None` stops it). Its
     /// requests and 429s are counted in `Stats::other_*`.
     pub fn set_other_client(&mut self, per_second: Option<f64>) {
+        let now = self.clock.epoch();
         self.other_client = per_second
             .filter(|r| *r > 0.0)
-            .map(api::OtherClient::starting_now);
+            .map(|r| api::OtherClient::starting_at(r, now));
     }
 
     /// Invalidates every minted token (as if they expired).

@@ -79,7 +79,7 @@ pub(super) async fn fetch(
         sent += page_size(&page);
         let (slices, backlog_estimate) = match (&next, advances) {
             (Some(n), true) if cfg.max_events.is_none() && concurrency > 1 => {
-                match super::slices::plan(&page, n, concurrency) {
+                match super::slices::plan(&page, n, concurrency, client.tenant_now()) {
                     Some((slices, estimate)) => (Some(slices), estimate),
                     None => (None, 0),
                 }

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
 
 use crate::auth0::client::{Auth0Client, MAX_TAKE};
@@ -27,8 +27,15 @@ const SLICES_PER_WORKER: usize = 4;
 /// Decides whether the history after a full page is long enough to fetch in
 /// parallel, and if so splits it into time slices, with the number of events
 /// expected (at the first page's pace). Needs Auth0-shaped ids: the slice
-/// boundaries are synthetic ids built from timestamps.
-pub(super) fn plan(page: &Page, after: &str, workers: usize) -> Option<(Vec<Slice>, u64)> {
+/// boundaries are synthetic ids built from timestamps. The history ends at
+/// `tenant_now`, the tenant's clock (never ours: it may be off, and tests
+/// set the tenant's); unknown, nothing is sliced.
+pub(super) fn plan(
+    page: &Page,
+    after: &str,
+    workers: usize,
+    tenant_now: Option<DateTime<Utc>>,
+) -> Option<(Vec<Slice>, u64)> {
     if page.events.len() < MAX_TAKE as usize {
         return None;
     }
@@ -39,7 +46,7 @@ pub(super) fn plan(page: &Page, after: &str, workers: usize) -> Option<(Vec<Slic
         .filter_map(|e| log_id::embedded_time(e.log_id()))
         .min()?;
     let span_ms = (start - oldest).num_milliseconds().max(1);
-    let end = Utc::now() + chrono::Duration::minutes(1);
+    let end = tenant_now? + chrono::Duration::minutes(1);
     let ahead_ms = (end - start).num_milliseconds();
     if ahead_ms / span_ms < SLICE_MIN_PAGES_AHEAD {
         return None;

@@ -2,11 +2,10 @@
 //! export keeps the pruned days, and `--parquet` reads the export like the
 //! archive, inside a sandbox.
 
-mod query_support;
 
 use std::path::Path;
 
-use query_support::*;
+use crate::query_support::*;
 
 /// Three days of 20 events, each day its own chain link.
 fn three_days() -> Archive {

@@ -1,9 +1,8 @@
 //! Every saved report on a fixture that plants its pattern next to a
 //! near-miss, on both engines (each call checks SQLite and DuckDB agree).
 
-mod query_support;
 
-use query_support::*;
+use crate::query_support::*;
 use serde_json::{Value, json};
 
 const BERLIN: (f64, f64) = (52.52, 13.405);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use auth0_archive::simulator::generator::{Spec, generate};
-use auth0_archive::simulator::{FakeTenant, StoredEvent, TenantState};
+use auth0_archive::simulator::{FakeTenant, StoredEvent, TenantClock, TenantState};
 use chrono::{DateTime, Utc};
 
 pub const CLIENT_SECRET: &str = "test-client-secret";
@@ -108,6 +108,16 @@ fn events_over(n: usize, seed: u64, days: i64, end: &str) -> Vec<StoredEvent> {
 pub fn tenant_with(events: Vec<StoredEvent>) -> FakeTenant {
     let mut state = TenantState::default();
     state.push_events(events);
+    start_tenant(state)
+}
+
+/// Starts `state` with its clock a minute after its newest event, as a
+/// tenant in use would be: the fixtures have fixed dates, and no test may
+/// depend on the day it runs.
+pub fn start_tenant(mut state: TenantState) -> FakeTenant {
+    if let Some(newest) = state.newest_event_time() {
+        state.clock = TenantClock::reading(newest + chrono::Duration::minutes(1));
+    }
     FakeTenant::start(state).expect("start fake tenant")
 }
 

@@ -2,14 +2,13 @@
 //! flag, the secret files (and standard input), and the tenants file's owner
 //! check, all through the real binary against the fake tenant.
 
-mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::common::*;
 
 const TOKEN: &str = "static-token-5c1e7b-keep-off-the-command-line";
 

@@ -3,13 +3,12 @@
 //! recorded head); a keyed chain needs its key; import keeps conflicting
 //! copies aside; outcomes never claim success that did not happen.
 
-mod common;
 
 use std::path::Path;
 use std::process::Output;
 
 use auth0_archive::simulator::{Fault, StoredEvent};
-use common::*;
+use crate::common::*;
 
 const KEY: &str = "correct horse battery staple";
 

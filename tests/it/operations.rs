@@ -1,15 +1,14 @@
 //! Scheduled archival and operations: follow mode, several tenants, the
 //! integrity chain, import and prune.
 
-mod common;
 
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use auth0_archive::simulator::{FakeTenant, TenantState};
-use common::*;
+use auth0_archive::simulator::TenantState;
+use crate::common::*;
 
 fn run(env: &Env, args: &[&str]) -> std::process::Output {
     bin().arg("--db").arg(&env.db).args(args).output().unwrap()
@@ -61,7 +60,7 @@ fn two_tenants_share_one_database_with_their_own_checkpoints() {
     state.client_id = "b-client".into();
     state.client_secret = "b-secret-value".into();
     state.push_events(events_ending(140, 44, "2026-11-22T00:00:00Z"));
-    let b = FakeTenant::start(state).unwrap();
+    let b = start_tenant(state);
     let config = env.dir.path().join("tenants.toml");
     let mut f = std::fs::File::create(&config).unwrap();
     write!(

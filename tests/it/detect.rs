@@ -3,7 +3,6 @@
 //! be re-examined without moving watermarks, and a run killed at any moment
 //! never files a finding twice.
 
-mod common;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,7 +11,7 @@ use std::time::Duration;
 
 use auth0_archive::simulator::StoredEvent;
 use auth0_archive::simulator::generator::log_id_for;
-use common::*;
+use crate::common::*;
 
 /// `n` failed logins from `ip` starting at `start`, `step_s` apart.
 fn failures(ip: &str, start: &str, n: u64, step_s: i64, seq: u64) -> Vec<StoredEvent> {

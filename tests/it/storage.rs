@@ -5,14 +5,13 @@
 //! TEXT) still opens, syncs, verifies and queries; a damaged frame is
 //! reported by verify as altered.
 
-mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
 use auth0_archive::simulator::{FakeTenant, StoredEvent};
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// More than `store::raw::TRAIN_AT`, so most rows are stored compressed.

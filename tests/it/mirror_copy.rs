@@ -3,14 +3,13 @@
 //! build and after refreshes; and a copy that was lost, left behind or cut
 //! short is replaced rather than trusted.
 
-mod query_support;
 
 use std::path::Path;
 
 use auth0_archive::event::{Kind, event_columns};
 use auth0_archive::mirror;
 use auth0_archive::store::raw::RawCodec;
-use query_support::*;
+use crate::query_support::*;
 use serde_json::json;
 
 /// More than one record batch of the copy (8,192 rows).

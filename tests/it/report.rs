@@ -4,14 +4,13 @@
 //! against external resources and unescaped event text, and it is loaded in
 //! headless Chromium with the network cut off.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use auth0_archive::simulator::generator::{Spec, generate};
-use common::*;
+use crate::common::*;
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "<img src=x onerror=alert(1)>";

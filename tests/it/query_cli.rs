@@ -1,12 +1,11 @@
 //! `query list`, `query sql`, parameters and output formats, through the
 //! real binary on a real archive.
 
-mod query_support;
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 
-use query_support::*;
+use crate::query_support::*;
 use serde_json::{Value, json};
 
 fn small() -> Archive {

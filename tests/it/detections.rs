@@ -2,9 +2,8 @@
 //! miss, on both engines (each `report` call checks SQLite and DuckDB agree).
 //! The column contract of every detection is checked in `query_reports`.
 
-mod query_support;
 
-use query_support::*;
+use crate::query_support::*;
 use serde_json::{Map, Value, json};
 
 fn fixture() -> Archive {

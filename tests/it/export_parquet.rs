@@ -1,12 +1,11 @@
 //! `query export`: Parquet per day, typed columns, incremental rewrites,
 //! a manifest written last, and a faithful read-back.
 
-mod query_support;
 
 use std::path::Path;
 use std::process::Command;
 
-use query_support::*;
+use crate::query_support::*;
 
 fn fixture() -> Archive {
     let mut e = Vec::new();
@@ -521,7 +520,7 @@ fn every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it() {
             "-o",
         ])
         .arg(&trace)
-        .arg(query_support::BIN)
+        .arg(crate::query_support::BIN)
         .arg("--db")
         .arg(&a.db)
         .args(["query", "export", "--out"])

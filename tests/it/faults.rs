@@ -2,7 +2,6 @@
 //! every scenario ends by comparing the archive with the tenant's full event
 //! list (same log_id set, same raw bytes, no duplicates, no extras).
 
-mod common;
 
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
@@ -10,7 +9,7 @@ use std::time::Duration;
 
 use auth0_archive::simulator::generator::log_id_for;
 use auth0_archive::simulator::{FakeTenant, Fault, Limiter, RateLimit, StoredEvent};
-use common::*;
+use crate::common::*;
 
 fn integrity_ok(db: &std::path::Path) {
     let conn = rusqlite::Connection::open(db).unwrap();

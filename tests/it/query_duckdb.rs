@@ -1,10 +1,9 @@
 //! The DuckDB copy beside the archive: incremental refresh, rebuild when
 //! the archive changed underneath it.
 
-mod query_support;
 
 use auth0_archive::mirror;
-use query_support::*;
+use crate::query_support::*;
 
 fn events(n: i64, offset: i64) -> Vec<Ev> {
     (0..n)

@@ -1,0 +1,24 @@
+//! The integration tests, one binary so that DuckDB is linked once: one
+//! module per area, with shared helpers in `common` (the fake tenant and the
+//! binary) and `query_support` (the planted-attack archive).
+
+mod common;
+mod query_support;
+
+mod cold;
+mod detect;
+mod detections;
+mod export_parquet;
+mod faults;
+mod fuzz;
+mod integrity;
+mod mirror_copy;
+mod operations;
+mod query_cli;
+mod query_duckdb;
+mod query_reports;
+mod report;
+mod secrets;
+mod sigma;
+mod storage;
+mod sync;
