@@ -111,7 +111,6 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
     }
 }
 
-
 /// A limiter and what is left of its allowance.
 #[derive(Debug)]
 pub(super) struct LimiterState {
@@ -286,8 +285,10 @@ fn logs(st: &mut TenantState, req: &Request) -> Answer {
                     Answer::error(429, "Too Many Requests", "Global limit has been reached");
                 a.headers.push(("x-ratelimit-limit".into(), "10".into()));
                 a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
-                a.headers
-                    .push(("x-ratelimit-reset".into(), (st.clock.epoch() as u64 + 1).to_string()));
+                a.headers.push((
+                    "x-ratelimit-reset".into(),
+                    (st.clock.epoch() as u64 + 1).to_string(),
+                ));
                 a.headers.push(("retry-after".into(), "1".into()));
                 return a;
             }
