@@ -72,6 +72,10 @@ pub enum Error {
     /// Network or server failure after retries, or any other runtime failure (exit 1).
     #[error("{0}")]
     Runtime(String),
+    /// The tenant never answered (no such name, connection refused): most
+    /// often a wrong URL (exit 1).
+    #[error("{0}")]
+    Unreachable(String),
     /// `verify` found an altered, inserted or deleted event (exit 6).
     #[error("{0}")]
     Integrity(String),
@@ -89,6 +93,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Runtime(_)
+            | Error::Unreachable(_)
             | Error::Refused { .. }
             | Error::Io { .. }
             | Error::Internal { .. } => exit::RUNTIME,
@@ -146,6 +151,7 @@ impl Error {
             Error::Locked(m) => Error::Locked(prefix(m)),
             Error::Database(m) => Error::Database(prefix(m)),
             Error::Runtime(m) => Error::Runtime(prefix(m)),
+            Error::Unreachable(m) => Error::Unreachable(prefix(m)),
             Error::Refused { status, message } => Error::Refused {
                 status,
                 message: prefix(message),

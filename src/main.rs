@@ -14,16 +14,19 @@ const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
 
 fn main() -> ExitCode {
-    quiet_on_closed_stdout();
     let log_format = log_format_asked();
     // Whatever goes wrong, one line on stderr in the chosen format, never a
     // backtrace.
     std::panic::set_hook(Box::new(move |info| {
+        let message = panic_message(info);
+        // A reader that stopped early (`| head`) is not an error: stop
+        // quietly, as `query` and `verify` always did. Every `println!` of
+        // every command ends here, so this is the one place to handle it.
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
         auth0_archive::log::init(log_format);
-        auth0_archive::log::error(&format!(
-            "internal error: {}; please report it",
-            panic_message(info)
-        ));
+        auth0_archive::log::error(&format!("internal error: {message}; please report it"));
     }));
     // Through ArgMatches, which remember whether a value came from the command
     // line or the environment: `sync` warns about secrets given as flags.
@@ -90,21 +93,14 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             clap_complete::generate(shell, &mut cmd, "auth0-archive", &mut std::io::stdout());
             Ok(())
         }
-        Command::Man => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
-            .map_err(|e| Error::runtime(format!("cannot write the manual page: {e}"))),
-    }
-}
-
-/// A reader that stops early (`| head`) ends us quietly, as it does `cat`
-/// and `grep`: the default SIGPIPE action, which Rust programs start without
-/// (every `println!` would then panic on a closed pipe). Writes to the
-/// archive are transactions, so being stopped between two is safe.
-fn quiet_on_closed_stdout() {
-    // SAFETY: setting a signal's disposition to its default before any
-    // thread starts has no preconditions.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        Command::Man => {
+            match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(Error::runtime(format!("cannot write the manual page: {e}")))
+                }
+                _ => Ok(()),
+            }
+        }
     }
 }
 

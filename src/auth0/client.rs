@@ -420,9 +420,12 @@ impl Auth0Client {
                 self.inner.policy.max_retries
             };
             if failures > budget {
-                return Err(Error::runtime(format!(
-                    "giving up after {failures} attempts; last error: {problem}"
-                )));
+                let message = format!("giving up after {failures} attempts; last error: {problem}");
+                return Err(if unreachable {
+                    Error::Unreachable(message)
+                } else {
+                    Error::Runtime(message)
+                });
             }
             self.inner.retries.fetch_add(1, Ordering::Relaxed);
             let policy = &self.inner.policy;

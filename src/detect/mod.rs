@@ -51,7 +51,12 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
         .iter()
         .find(|n| !reports.iter().any(|r| &r.name == *n))
     {
-        let near = crate::text::closest(unknown, reports.iter().map(|r| r.name.as_str()));
+        let detections: Vec<String> = catalog::reports()?
+            .into_iter()
+            .filter(|r| r.detection.is_some())
+            .map(|r| r.name)
+            .collect();
+        let near = crate::text::closest(unknown, detections.iter().map(String::as_str));
         let hint = crate::text::did_you_mean(&near)
             .map(|h| format!(" {h}"))
             .unwrap_or_default();

@@ -35,7 +35,6 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
         .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
     let created = plan.tenants.first().is_some_and(|t| !t.db.exists());
-    let mut archived = 0u64;
     let result = runtime.block_on(async {
         watch_signals(stop.clone());
         let Some(first) = plan.tenants.first() else {
@@ -58,7 +57,6 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                     result = result.and(Err(e));
                 }
                 if let Some(summary) = &summary {
-                    archived += summary.inserted + summary.rejected;
                     summary::print(
                         summary,
                         cfg.output.json,
@@ -69,7 +67,9 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                     // In follow mode, only network and server trouble is
                     // worth waiting out; bad credentials or a broken
                     // database will not heal by themselves.
-                    if plan.follow.is_none() || !matches!(e, Error::Runtime(_)) {
+                    if plan.follow.is_none()
+                        || !matches!(e, Error::Runtime(_) | Error::Unreachable(_))
+                    {
                         first_error.get_or_insert(e);
                     } else {
                         crate::log::warn(&format!("{}: {e}", cfg.tenant));
@@ -96,20 +96,35 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
             }
         }
     });
-    // Not when another sync holds the lock: the files are its own.
-    if matches!(&result, Err(e) if !matches!(e, Error::Locked(_)))
+    // A first sync refused or never answered (bad credentials, a wrong
+    // host) leaves nothing behind to puzzle `status` later. Other failures
+    // keep the archive: its run history says what happened.
+    if matches!(&result, Err(Error::Auth(_) | Error::Unreachable(_)))
         && created
-        && archived == 0
         && let Some(first) = plan.tenants.first()
+        && archive_is_empty(&first.db)
     {
-        remove_empty_archive(&first.db);
+        remove_archive(&first.db);
     }
     result
 }
 
-/// A first sync that archived nothing (bad credentials, a wrong host)
-/// leaves no empty archive behind to puzzle `status` later.
-fn remove_empty_archive(db: &std::path::Path) {
+/// Whether the archive holds no event at all (unreadable: not empty).
+fn archive_is_empty(db: &std::path::Path) -> bool {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return false;
+    };
+    conn.query_row(
+        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM rejects)",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .is_ok_and(|n| n == 0)
+}
+
+fn remove_archive(db: &std::path::Path) {
     for suffix in ["", "-wal", "-shm", ".lock"] {
         let mut name = db.as_os_str().to_owned();
         name.push(suffix);

