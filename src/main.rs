@@ -13,6 +13,9 @@ const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
 
 fn main() -> ExitCode {
+    // Before any file is created: the archive and everything made from it
+    // hold email and IP addresses.
+    auth0_archive::private_file::restrict_umask();
     // Through ArgMatches, which remember whether a value came from the command
     // line or the environment: `sync` warns about secrets given as flags.
     let parsed = Cli::command().try_get_matches().and_then(|m| {

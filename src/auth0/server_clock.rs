@@ -71,7 +71,11 @@ mod tests {
     #[test]
     fn a_clock_that_agrees_with_ours_is_taken_as_ours() {
         let mut c = ServerClock::default();
-        c.observe(Some("Mon, 07 Dec 2026 12:00:00 GMT"), 1_796_644_800.2, 1_796_644_800.3);
+        c.observe(
+            Some("Mon, 07 Dec 2026 12:00:00 GMT"),
+            1_796_644_800.2,
+            1_796_644_800.3,
+        );
         assert_eq!(c.offset(), Some(0.0));
     }
 

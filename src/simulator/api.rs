@@ -11,13 +11,16 @@ use crate::auth0::log_id;
 
 pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
     st.stats.requests += 1;
-    let mut answer = match (req.method.as_str(), req.path.as_str()) {
-        ("POST", "/oauth/token") => token(st, req),
-        ("GET", "/api/v2/logs") => logs(st, req),
-        ("GET", p) if p.starts_with("/api/v2/logs/") => {
-            one_log(st, req, &p["/api/v2/logs/".len()..])
-        }
-        _ => Answer::error(404, "Not Found", "no such endpoint"),
+    let mut answer = match super::hostile::answer(st, req) {
+        Some(hostile) => hostile,
+        None => match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/oauth/token") => token(st, req),
+            ("GET", "/api/v2/logs") => logs(st, req),
+            ("GET", p) if p.starts_with("/api/v2/logs/") => {
+                one_log(st, req, &p["/api/v2/logs/".len()..])
+            }
+            _ => Answer::error(404, "Not Found", "no such endpoint"),
+        },
     };
     answer.delay += st.latency;
     // The tenant's own clock, as every HTTP server sends it (RFC 9110).
@@ -110,7 +113,6 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
         }
     }
 }
-
 
 /// A limiter and what is left of its allowance.
 #[derive(Debug)]
@@ -286,8 +288,10 @@ fn logs(st: &mut TenantState, req: &Request) -> Answer {
                     Answer::error(429, "Too Many Requests", "Global limit has been reached");
                 a.headers.push(("x-ratelimit-limit".into(), "10".into()));
                 a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
-                a.headers
-                    .push(("x-ratelimit-reset".into(), (st.clock.epoch() as u64 + 1).to_string()));
+                a.headers.push((
+                    "x-ratelimit-reset".into(),
+                    (st.clock.epoch() as u64 + 1).to_string(),
+                ));
                 a.headers.push(("retry-after".into(), "1".into()));
                 return a;
             }

@@ -11,6 +11,7 @@ mod detections;
 mod export_parquet;
 mod faults;
 mod fuzz;
+mod hostile;
 mod integrity;
 mod mirror_copy;
 mod operations;
