@@ -364,6 +364,14 @@ fn page(st: &mut TenantState, req: &Request) -> Answer {
     } else {
         req.param("from").unwrap_or_default().to_string()
     };
+    // Percent-encoded, as Auth0 does: an id may hold anything (`hostile`).
+    let next_from: String = next_from
+        .bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
     let mut a = Answer::json(200, body);
     a.headers.push((
         "link".into(),
