@@ -544,11 +544,11 @@ fn terminal_escapes_in_event_text_are_shown_escaped_and_kept_exact_in_json() {
     assert!(stdout(&human).contains("z\\x1b]0;owned\\x07\\x1b[2J\\u{9b}31m"));
     assert_eq!(status_json(&env.db)["tenants"][0]["checkpoint"], evil);
 
-    let sql = format!("SELECT log_id, user_name FROM events WHERE log_id LIKE 'z%'");
+    let sql = "SELECT log_id, user_name FROM events WHERE log_id LIKE 'z%'";
     let table = bin()
         .arg("--db")
         .arg(&env.db)
-        .args(["query", "sql", "--format", "table", &sql])
+        .args(["query", "sql", "--format", "table", sql])
         .output()
         .unwrap();
     assert_ok(&table);
@@ -556,7 +556,7 @@ fn terminal_escapes_in_event_text_are_shown_escaped_and_kept_exact_in_json() {
     let json = bin()
         .arg("--db")
         .arg(&env.db)
-        .args(["query", "sql", "--format", "json", &sql])
+        .args(["query", "sql", "--format", "json", sql])
         .output()
         .unwrap();
     let rows: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
