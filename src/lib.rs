@@ -30,5 +30,6 @@ pub mod status;
 pub mod store;
 pub mod sync;
 pub mod terminal;
+pub mod text;
 pub mod time;
 pub mod verify;
