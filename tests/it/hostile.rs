@@ -269,8 +269,11 @@ fn assert_secret_kept(out: &Output, db: &Path, secret: &str) {
     assert!(!errors.is_empty(), "the failed run is recorded");
     for e in &errors {
         assert!(!e.contains(secret), "secret stored in sync_runs.error: {e}");
-        assert!(e.contains("<redacted>"), "{e}");
     }
+    assert!(
+        errors.iter().any(|e| e.contains("<redacted>")),
+        "{errors:?}"
+    );
     let status = status_json(db).to_string();
     assert!(!status.contains(secret), "secret in status --json");
 }
@@ -280,8 +283,10 @@ fn a_client_secret_echoed_by_the_token_endpoint_is_never_printed_or_stored() {
     let env = Env::new();
     let mut state = TenantState::default();
     state.push_events(events(10, 9));
-    state.hostile.echo_client_secret = true;
     let tenant = start_tenant(state);
+    // An archive first: a failed first sync leaves none to look in.
+    assert_ok(&sync(&tenant, &env.db));
+    tenant.with(|s| s.hostile.echo_client_secret = true);
     let out = sync_cmd(&tenant, &env.db)
         .env("RUST_LOG", "debug")
         .output()
@@ -296,11 +301,13 @@ fn a_token_echoed_in_a_server_error_is_never_printed_or_stored() {
     let env = Env::new();
     let mut state = TenantState::default();
     state.push_events(events(10, 10));
-    state.hostile.echo_authorization = true;
     state
         .static_tokens
         .insert("static-token-0123456789".into(), true);
     let tenant = start_tenant(state);
+    // An archive first: a failed first sync leaves none to look in.
+    assert_ok(&sync(&tenant, &env.db));
+    tenant.with(|s| s.hostile.echo_authorization = true);
     for json in [true, false] {
         // The minted token (client credentials), then a given one.
         let mut cmd = sync_cmd(&tenant, &env.db);
