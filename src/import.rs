@@ -90,7 +90,7 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
             "{} a log_id already archived with different content: the archived copies \
              were kept, the imported ones are in the conflicts table \
              (SELECT * FROM conflicts via `query sql`)",
-            crate::text::count_of(summary.conflicts as u64, "event has", "events have")
+            crate::text::count_of(summary.conflicts, "event has", "events have")
         ));
     }
     Ok(())
