@@ -2,7 +2,7 @@
 //! before the tool was installed (log-stream dumps) can join the synced
 //! events. De-duplicated on `log_id` like a sync; checkpoints are untouched.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -33,18 +33,12 @@ pub struct ImportSummary {
 }
 
 pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
-    // Every file is read and split into events before anything is written,
+    // Files are read as a stream (memory stays bounded whatever their size)
     // and everything commits in one transaction: a bad file anywhere
-    // changes nothing.
-    let mut texts = Vec::new();
+    // changes nothing. Each is opened first, so a missing one fails early.
     for f in &args.files {
-        texts.push((f, read_file(f)?));
-    }
-    let mut files = Vec::new();
-    for (path, text) in &texts {
-        let items =
-            split_items(text).map_err(|e| Error::usage(format!("{}: {e}", path.display())))?;
-        files.push(items);
+        std::fs::File::open(f)
+            .map_err(|e| Error::usage(format!("cannot read {}: {e}", f.display())))?;
     }
     let _lock = SyncLock::acquire(db)?;
     let mut conn = store::open_for_write(db)?;
@@ -63,39 +57,18 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     }
     let mut summary = ImportSummary::default();
     let tx = conn.transaction()?;
-    for items in &files {
-        for chunk in items.chunks(BATCH) {
-            let mut by_tenant: std::collections::BTreeMap<String, Page> = Default::default();
-            for item in chunk {
-                let (event, fallback_id) = unwrap_envelope(item);
-                let tenant = attribute(args.tenant.as_deref(), hostname(event), &known);
-                let page = by_tenant.entry(tenant).or_default();
-                // A webhook envelope may carry the id outside `data`.
-                match normalize_with_fallback_id(event, fallback_id.as_deref()) {
-                    Ok(row) => page.events.push(row),
-                    Err(reason) => page.rejects.push(Reject {
-                        reason,
-                        raw: event.get().to_string(),
-                    }),
-                }
-            }
-            for (tenant, page) in &by_tenant {
-                let from = Provenance {
-                    source: "import",
-                    key: key.as_ref(),
-                    codec: &codec,
-                };
-                let o = events::insert_rows_from(&tx, tenant, page, from)?;
-                summary.read += (page.events.len() + page.rejects.len()) as u64;
-                summary.inserted += o.inserted;
-                summary.duplicates += o.duplicates;
-                summary.conflicts += o.conflicts;
-                summary.rejected += page.rejects.len() as u64;
-            }
-            // The first dictionary once enough events are in, so the rest
-            // of a large import is stored compressed (store::raw).
-            codec.train_if_due(&tx)?;
-        }
+    for path in &args.files {
+        let mut batch = Batch {
+            tx: &tx,
+            codec: &mut codec,
+            key: key.as_ref(),
+            tenant: args.tenant.as_deref(),
+            known: &known,
+            summary: &mut summary,
+            items: Vec::with_capacity(BATCH),
+        };
+        read_items(path, &mut |item| batch.push(item))?;
+        batch.flush()?;
         summary.files += 1;
     }
     tx.commit()?;
@@ -117,10 +90,68 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
             "{} a log_id already archived with different content: the archived copies \
              were kept, the imported ones are in the conflicts table \
              (SELECT * FROM conflicts via `query sql`)",
-            crate::text::count_of(summary.conflicts as u64, "event has", "events have")
+            crate::text::count_of(summary.conflicts, "event has", "events have")
         ));
     }
     Ok(())
+}
+
+/// Items read and not yet written, and where they go.
+struct Batch<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    codec: &'a mut RawCodec,
+    key: Option<&'a ChainKey>,
+    tenant: Option<&'a str>,
+    known: &'a [String],
+    summary: &'a mut ImportSummary,
+    items: Vec<Box<RawValue>>,
+}
+
+impl Batch<'_> {
+    fn push(&mut self, item: Box<RawValue>) -> Result<()> {
+        self.items.push(item);
+        if self.items.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Normalizes and writes the items held, grouped by tenant.
+    fn flush(&mut self) -> Result<()> {
+        let mut by_tenant: std::collections::BTreeMap<String, Page> = Default::default();
+        for item in &self.items {
+            let (event, fallback_id) = unwrap_envelope(item);
+            let tenant = attribute(self.tenant, hostname(event), self.known);
+            let page = by_tenant.entry(tenant).or_default();
+            // A webhook envelope may carry the id outside `data`.
+            match normalize_with_fallback_id(event, fallback_id.as_deref()) {
+                Ok(row) => page.events.push(row),
+                Err(reason) => page.rejects.push(Reject {
+                    reason,
+                    raw: event.get().to_string(),
+                }),
+            }
+        }
+        self.items.clear();
+        for (tenant, page) in &by_tenant {
+            let from = Provenance {
+                source: "import",
+                key: self.key,
+                codec: &*self.codec,
+            };
+            let o = events::insert_rows_from(self.tx, tenant, page, from)?;
+            let s = &mut *self.summary;
+            s.read += (page.events.len() + page.rejects.len()) as u64;
+            s.inserted += o.inserted;
+            s.duplicates += o.duplicates;
+            s.conflicts += o.conflicts;
+            s.rejected += page.rejects.len() as u64;
+        }
+        // The first dictionary once enough events are in, so the rest of a
+        // large import is stored compressed (store::raw).
+        self.codec.train_if_due(self.tx)?;
+        Ok(())
+    }
 }
 
 /// The tenants the archive syncs (those with a checkpoint).
@@ -148,54 +179,201 @@ fn attribute(given: Option<&str>, hostname: Option<String>, known: &[String]) ->
     }
 }
 
-fn read_file(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path)
+/// The longest line (or array element) read: a generous multiple of the
+/// largest real event, and also of a whole page of 100 on one line. What a
+/// file holds past it (a gzip bomb, a file that is not a log) is refused
+/// before it is held in memory.
+pub const MAX_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Hands every item of the file at `path` to `sink`, one at a time: a file
+/// is one JSON array, or one JSON value (or array of them) per line
+/// (NDJSON), gzipped or not; a single object is one event.
+fn read_items(path: &Path, sink: &mut dyn FnMut(Box<RawValue>) -> Result<()>) -> Result<()> {
+    let at = |e: String| Error::usage(format!("{}: {e}", path.display()));
+    let file = std::fs::File::open(path)
         .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        MultiGzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .map_err(|e| {
-                Error::usage(format!("{}: not a readable gzip file: {e}", path.display()))
-            })?;
-        out
+    let mut plain = BufReader::new(file);
+    let head = plain
+        .fill_buf()
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut reader: Box<dyn BufRead> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::new(Gunzip {
+            inner: MultiGzDecoder::new(plain),
+        }))
     } else {
-        bytes
+        Box::new(plain)
     };
-    String::from_utf8(bytes)
-        .map_err(|_| Error::usage(format!("{}: not UTF-8 text", path.display())))
+    skip_blank_start(&mut reader).map_err(|e| at(e.to_string()))?;
+    let array = reader.fill_buf().map_err(|e| at(e.to_string()))?.first() == Some(&b'[');
+    if array {
+        read_array(reader, sink, &at)
+    } else {
+        read_lines(reader, sink, &at)
+    }
 }
 
-/// A file is one JSON array, or one JSON value per line (NDJSON); a single
-/// object is one event.
-fn split_items(text: &str) -> std::result::Result<Vec<&RawValue>, String> {
-    let trimmed = text.trim_start_matches('\u{feff}').trim();
-    if trimmed.is_empty() {
-        return Ok(Vec::new());
+/// A gzip stream whose failures say so.
+struct Gunzip<R: BufRead> {
+    inner: MultiGzDecoder<R>,
+}
+
+impl<R: BufRead> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner
+            .read(buf)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("not a readable gzip file: {e}")))
     }
-    if trimmed.starts_with('[') {
-        return serde_json::from_str::<Vec<&RawValue>>(trimmed)
-            .map_err(|e| format!("invalid JSON array: {e}"));
+}
+
+/// Consumes a byte-order mark and whitespace at the start.
+fn skip_blank_start(r: &mut dyn BufRead) -> std::io::Result<()> {
+    let bom = r.fill_buf()?.starts_with("\u{feff}".as_bytes());
+    if bom {
+        r.consume(3);
     }
-    let mut items = Vec::new();
-    for (n, line) in trimmed.lines().enumerate() {
-        let line = line.trim();
+    loop {
+        let buf = r.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let blank = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let all = blank == buf.len();
+        r.consume(blank);
+        if !all {
+            return Ok(());
+        }
+    }
+}
+
+/// NDJSON: one value per line, each line at most [`MAX_LINE_BYTES`].
+fn read_lines(
+    mut reader: Box<dyn BufRead>,
+    sink: &mut dyn FnMut(Box<RawValue>) -> Result<()>,
+    at: &dyn Fn(String) -> Error,
+) -> Result<()> {
+    let mut buf = Vec::new();
+    for n in 1.. {
+        buf.clear();
+        let read = (&mut reader)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| at(format!("line {n}: {e}")))?;
+        if read == 0 {
+            return Ok(());
+        }
+        if buf.len() > MAX_LINE_BYTES {
+            return Err(at(format!(
+                "line {n} is longer than {} MiB, the limit on one line; is this a log file?",
+                MAX_LINE_BYTES / (1024 * 1024)
+            )));
+        }
+        let line = std::str::from_utf8(&buf).map_err(|_| at("not UTF-8 text".to_string()))?;
+        let line = line.trim_start_matches('\u{feff}').trim();
         if line.is_empty() {
             continue;
         }
         if line.starts_with('[') {
-            items.extend(
-                serde_json::from_str::<Vec<&RawValue>>(line)
-                    .map_err(|e| format!("line {}: {e}", n + 1))?,
-            );
+            let items = serde_json::from_str::<Vec<&RawValue>>(line)
+                .map_err(|e| at(format!("line {n}: {e}")))?;
+            for item in items {
+                sink(item.to_owned())?;
+            }
         } else {
-            items.push(
-                serde_json::from_str::<&RawValue>(line)
-                    .map_err(|e| format!("line {}: invalid JSON: {e}", n + 1))?,
-            );
+            let item = serde_json::from_str::<&RawValue>(line)
+                .map_err(|e| at(format!("line {n}: invalid JSON: {e}")))?;
+            sink(item.to_owned())?;
         }
     }
-    Ok(items)
+    Ok(())
+}
+
+/// One JSON array, read element by element; each element at most
+/// [`MAX_LINE_BYTES`]. Elements are found by a scan that follows strings
+/// and nesting, then each is parsed on its own.
+fn read_array(
+    mut reader: Box<dyn BufRead>,
+    sink: &mut dyn FnMut(Box<RawValue>) -> Result<()>,
+    at: &dyn Fn(String) -> Error,
+) -> Result<()> {
+    let io = |e: std::io::Error| at(e.to_string());
+    reader.consume(1); // the `[`
+    let mut item: Vec<u8> = Vec::new();
+    let mut count = 0usize;
+    let (mut depth, mut in_string, mut escaped, mut closed) = (0usize, false, false, false);
+    let mut finish = |item: &mut Vec<u8>, last: bool| -> Result<()> {
+        let text = std::str::from_utf8(item).map_err(|_| at("not UTF-8 text".to_string()))?;
+        let text = text.trim();
+        if text.is_empty() && last && count == 0 {
+            return Ok(());
+        }
+        count += 1;
+        let value = serde_json::from_str::<&RawValue>(text)
+            .map_err(|e| at(format!("invalid JSON array: element {count}: {e}")))?;
+        sink(value.to_owned())?;
+        item.clear();
+        Ok(())
+    };
+    loop {
+        let buf = reader.fill_buf().map_err(io)?;
+        if buf.is_empty() {
+            break;
+        }
+        let len = buf.len();
+        for &b in buf {
+            if closed {
+                if !b.is_ascii_whitespace() {
+                    return Err(at(
+                        "invalid JSON array: text after its closing ]".to_string()
+                    ));
+                }
+                continue;
+            }
+            if in_string {
+                item.push(b);
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+            } else {
+                match b {
+                    b'"' => {
+                        in_string = true;
+                        item.push(b);
+                    }
+                    b'[' | b'{' => {
+                        depth += 1;
+                        item.push(b);
+                    }
+                    b']' | b'}' if depth > 0 => {
+                        depth -= 1;
+                        item.push(b);
+                    }
+                    b']' => {
+                        finish(&mut item, true)?;
+                        closed = true;
+                    }
+                    b',' if depth == 0 => finish(&mut item, false)?,
+                    _ => item.push(b),
+                }
+            }
+            if item.len() > MAX_LINE_BYTES {
+                return Err(at(format!(
+                    "an array element is longer than {} MiB, the limit on one event; is this a log file?",
+                    MAX_LINE_BYTES / (1024 * 1024)
+                )));
+            }
+        }
+        reader.consume(len);
+    }
+    if !closed {
+        return Err(at(
+            "invalid JSON array: it ends before its closing ]".to_string()
+        ));
+    }
+    Ok(())
 }
 
 /// Auth0 log streams wrap events: custom webhooks send `{"log_id", "data"}`,
@@ -262,8 +440,26 @@ mod tests {
 
     #[test]
     fn arrays_and_ndjson_are_split() {
-        assert_eq!(split_items("[{\"a\":1},{\"a\":2}]").unwrap().len(), 2);
-        assert_eq!(split_items("{\"a\":1}\n\n{\"a\":2}\n").unwrap().len(), 2);
-        assert!(split_items("{\"a\":1}\n{oops").is_err());
+        let split = |text: &str| -> Result<Vec<String>> {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f");
+            std::fs::write(&path, text).unwrap();
+            let mut got = Vec::new();
+            read_items(&path, &mut |i| {
+                got.push(i.get().to_string());
+                Ok(())
+            })?;
+            Ok(got)
+        };
+        assert_eq!(
+            split(" [{\"a\":\"],\\\"\"},{\"a\":[2,{}]}]\n").unwrap(),
+            [r#"{"a":"],\""}"#, r#"{"a":[2,{}]}"#]
+        );
+        assert!(split("[]").unwrap().is_empty());
+        assert_eq!(split("{\"a\":1}\n\n[{\"a\":2},3]\n").unwrap().len(), 3);
+        assert!(split("{\"a\":1}\n{oops").is_err());
+        assert!(split("[{\"a\":1},]").is_err());
+        assert!(split("[{\"a\":1}").is_err());
+        assert!(split("[{\"a\":1}] x").is_err());
     }
 }

@@ -1,6 +1,8 @@
 //! Diagnostics on stderr, as text lines or, with `--log-format json`, one
 //! JSON object per line for log collectors. User-facing warnings always
-//! show; internal detail (each retry, each wait) follows `RUST_LOG`.
+//! show; internal detail (each retry, each wait) follows `RUST_LOG`. Every
+//! line is scrubbed of secrets (`secret::scrub`); text lines show control
+//! characters escaped (`terminal::printable`).
 
 use std::sync::OnceLock;
 
@@ -22,7 +24,7 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("error"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| ScrubbedStderr)
         .with_target(false);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
@@ -34,9 +36,28 @@ pub fn format() -> LogFormat {
     FORMAT.get().copied().unwrap_or_default()
 }
 
+/// Standard error, with every secret taken out of what is written (the
+/// `tracing` lines: each event arrives in one write).
+struct ScrubbedStderr;
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(crate::secret::scrub(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 fn emit(level: &str, message: &str) {
+    let message = crate::secret::scrub(message);
     match format() {
-        LogFormat::Text => eprintln!("auth0-archive: {level}: {message}"),
+        LogFormat::Text => eprintln!(
+            "auth0-archive: {level}: {}",
+            crate::terminal::printable(&message)
+        ),
         LogFormat::Json => eprintln!(
             "{}",
             serde_json::json!({

@@ -14,6 +14,9 @@ const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
 
 fn main() -> ExitCode {
+    // Before any file is created: the archive and everything made from it
+    // hold email and IP addresses.
+    auth0_archive::private_file::restrict_umask();
     let log_format = log_format_asked();
     // Whatever goes wrong, one line on stderr in the chosen format, never a
     // backtrace.

@@ -37,6 +37,9 @@ impl Progress {
 
     /// `total` events archived so far in this run; `date` the newest event date seen.
     pub fn update(&mut self, total: u64, date: Option<&str>) {
+        // An unparseable date is kept as the tenant sent it.
+        let date = date.map(crate::terminal::printable);
+        let date = date.as_deref();
         match self {
             Progress::Bar(bar) => {
                 bar.set_position(total);

@@ -39,11 +39,23 @@ impl std::fmt::Debug for RuleSet {
     }
 }
 
-/// A file, or a document in it, that could not be used.
+/// A rule file larger than this is refused unread: real rules are a few
+/// KiB, and the YAML parser holds a whole file (and several times its size)
+/// in memory.
+pub const MAX_RULE_FILE_BYTES: u64 = 1024 * 1024;
+/// Deepest nesting of YAML collections a rule file may have (real rules
+/// nest about six deep). Checked before parsing: the parser takes minutes
+/// to refuse a file nested a hundred thousand deep.
+pub const MAX_RULE_DEPTH: usize = 64;
+
+/// A file, or a document in it, that could not be used, or was used with a
+/// caveat (`skipped` false: an unknown `status`, a malformed `related`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadProblem {
     pub path: PathBuf,
     pub reason: String,
+    /// Whether the rule (or file) was left out.
+    pub skipped: bool,
 }
 
 /// One rule that matched one event.
@@ -70,13 +82,17 @@ pub fn load(paths: &[PathBuf]) -> (RuleSet, Vec<LoadProblem>) {
     let mut rules: Vec<(usize, SigmaRule)> = Vec::new();
     let mut filters = Vec::new();
     for (file_idx, path) in files.iter().enumerate() {
-        let text = match fs::read_to_string(path) {
+        let text = match read_limited(path) {
             Ok(text) => text,
-            Err(e) => {
-                problems.push(problem(path, format!("cannot read: {e}")));
+            Err(reason) => {
+                problems.push(problem(path, reason));
                 continue;
             }
         };
+        if let Err(reason) = check_depth(&text) {
+            problems.push(problem(path, reason));
+            continue;
+        }
         let collection = match parse_sigma_yaml(&text) {
             Ok(c) => c,
             Err(e) => {
@@ -84,11 +100,31 @@ pub fn load(paths: &[PathBuf]) -> (RuleSet, Vec<LoadProblem>) {
                 continue;
             }
         };
+        let mut bad_level = false;
         for error in &collection.errors {
-            problems.push(problem(path, format!("not a Sigma rule: {error}")));
+            if error.starts_with("invalid level") {
+                bad_level = true;
+                problems.push(problem(
+                    path,
+                    format!("{error}: its rules without a valid level are not run"),
+                ));
+            } else if is_warning(error) {
+                problems.push(LoadProblem {
+                    path: path.to_path_buf(),
+                    reason: format!("{error} (the rule is loaded)"),
+                    skipped: false,
+                });
+            } else {
+                problems.push(problem(path, format!("not a Sigma rule: {error}")));
+            }
         }
         let mut names: HashSet<&str> = HashSet::new();
         for rule in &collection.rules {
+            // The parser leaves an unreadable level empty, and a rule without
+            // one would run as medium: a misspelt `critical` must not.
+            if bad_level && rule.level.is_none() {
+                continue;
+            }
             if is_ours(rule.logsource.product.as_deref()) {
                 names.extend(rule.id.as_deref());
                 names.extend(rule.name.as_deref());
@@ -158,7 +194,11 @@ impl RuleSet {
         if self.is_empty() {
             return Vec::new();
         }
-        let Ok(data) = serde_json::from_str::<Value>(raw) else {
+        // A lone surrogate escape would hide the event from every rule:
+        // the rules see the repaired text, as the typed columns do.
+        let parsed = serde_json::from_str::<Value>(raw)
+            .or_else(|_| serde_json::from_str::<Value>(&crate::event::surrogates::repaired(raw)));
+        let Ok(data) = parsed else {
             return Vec::new();
         };
         let mut doc = serde_json::Map::with_capacity(1);
@@ -185,7 +225,101 @@ fn problem(path: &Path, reason: String) -> LoadProblem {
     LoadProblem {
         path: path.to_path_buf(),
         reason,
+        skipped: true,
     }
+}
+
+/// What the parser reports about a rule it still returns (its `warnings`),
+/// as opposed to a document it could not use.
+fn is_warning(error: &str) -> bool {
+    error.starts_with("invalid ") || error.starts_with("related") || error.starts_with("'related'")
+}
+
+/// The file's text, refused without reading past the size cap.
+fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let too_big = || {
+        format!(
+            "larger than the {} KiB limit on a rule file",
+            MAX_RULE_FILE_BYTES / 1024
+        )
+    };
+    let file = fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    if file.metadata().is_ok_and(|m| m.len() > MAX_RULE_FILE_BYTES) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RULE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_RULE_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|_| "cannot read: not UTF-8 text".to_string())
+}
+
+/// Refuses text nested deeper than [`MAX_RULE_DEPTH`], in one pass and
+/// without parsing. The depth counted is at least the YAML depth: block
+/// indentation levels, `- ` / `? ` entries opened on one line, and flow
+/// brackets outside quotes and comments (brackets inside plain or block
+/// scalars count too, which only errs towards a higher figure).
+fn check_depth(text: &str) -> Result<(), String> {
+    let refuse = || {
+        Err(format!(
+            "nested deeper than {MAX_RULE_DEPTH} levels (the limit on a rule file)"
+        ))
+    };
+    let mut indents: Vec<usize> = Vec::new();
+    let mut flow = 0usize;
+    for line in text.lines() {
+        let body = line.trim_start_matches(' ');
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - body.len();
+        if flow == 0 {
+            while indents.last().is_some_and(|&i| i > indent) {
+                indents.pop();
+            }
+            if indents.last() != Some(&indent) {
+                indents.push(indent);
+            }
+        }
+        let mut compact = 0usize;
+        let mut rest = body;
+        while let Some(r) = rest.strip_prefix("- ").or_else(|| rest.strip_prefix("? ")) {
+            compact += 1;
+            rest = r.trim_start_matches(' ');
+            if indents.len() + compact + flow > MAX_RULE_DEPTH {
+                return refuse();
+            }
+        }
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for c in rest.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '#') if prev == ' ' || prev == '\t' => break,
+                (None, '\'' | '"') if matches!(prev, ' ' | '[' | '{' | ',' | ':') => {
+                    quote = Some(c)
+                }
+                (None, '[' | '{') => {
+                    flow += 1;
+                    if indents.len() + compact + flow > MAX_RULE_DEPTH {
+                        return refuse();
+                    }
+                }
+                (None, ']' | '}') => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            prev = c;
+        }
+        if indents.len() + compact + flow > MAX_RULE_DEPTH {
+            return refuse();
+        }
+    }
+    Ok(())
 }
 
 /// Adds the rule files under `path` to `out`, in name order. A path given

@@ -215,7 +215,14 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
     })
 }
 
+/// Event data reaches these lines (a checkpoint is a server-sent `log_id`,
+/// an error quotes the server): control characters are shown escaped.
 fn print_human(s: &Status) {
+    macro_rules! println {
+        ($($arg:tt)*) => {
+            std::println!("{}", crate::terminal::printable(&format!($($arg)*)))
+        };
+    }
     println!(
         "archive:        {} ({:.1} MB, schema v{})",
         s.db,

@@ -8,6 +8,51 @@ use serde::Deserialize;
 use super::Auth;
 use crate::error::Error;
 
+/// The largest answer body read. An Auth0 logs page holds at most 100
+/// events of a few KiB each (well under 1 MiB); a body past this is a
+/// broken proxy or a hostile server, refused before it can exhaust memory.
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// Why a body could not be read whole.
+pub(super) enum BodyError {
+    /// Longer than [`MAX_BODY_BYTES`]; the text is the error to report.
+    TooLarge(String),
+    /// The connection broke off.
+    Broke(String),
+}
+
+/// Reads the body of `resp`, at most [`MAX_BODY_BYTES`] of it (a longer
+/// `Content-Length`, or a chunked body that keeps coming, is refused as
+/// soon as it shows).
+pub(super) async fn read_body(mut resp: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    let too_large = || {
+        BodyError::TooLarge(format!(
+            "the server sent an answer larger than {} MiB, the limit on one answer \
+             (an Auth0 page is far smaller): refused",
+            MAX_BODY_BYTES / (1024 * 1024)
+        ))
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(body),
+            Err(e) => return Err(BodyError::Broke(describe_transport(&e))),
+        }
+    }
+}
+
 /// How one answer is judged by the caller.
 pub(super) enum Verdict<T> {
     Done(T),

@@ -12,7 +12,8 @@ use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
 use super::answer::{
-    Verdict, describe_transport, never_reached, refused_token, retry_or_fail, server_message,
+    BodyError, Verdict, describe_transport, never_reached, read_body, refused_token, retry_or_fail,
+    server_message,
 };
 use super::pacing::{Pacer, RateLimit, Ticket, backoff};
 use super::server_clock::{ServerClock, epoch_now};
@@ -289,7 +290,20 @@ impl Auth0Client {
 
     /// Whether `GET /api/v2/logs/{id}` still finds the event: used to tell a
     /// quiet period from events that expired before they were archived.
+    /// The id comes from the server: one that does not look like Auth0's
+    /// (letters, digits, `_`, `-`) is not sent, so a crafted id (`../..`,
+    /// `?`, `#`) cannot aim the bearer token at another path of the host.
     pub async fn log_exists(&self, id: &str) -> Result<bool> {
+        if id.is_empty()
+            || id.len() > 256
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(Error::runtime(format!(
+                "the log id {id:?} does not look like an Auth0 log id; not sent to the server"
+            )));
+        }
         let url = self.endpoint(&format!("/api/v2/logs/{id}"))?;
         self.get(url, |status, body| match status {
             s if s.is_success() => Verdict::Done(true),
@@ -397,8 +411,9 @@ impl Auth0Client {
                     }
                     rate_limited_in_row = 0;
                     self.pacer().observe(turn.hand_back(), &rl, Instant::now());
-                    match resp.bytes().await {
-                        Err(e) => format!("the answer broke off: {}", describe_transport(&e)),
+                    match read_body(resp).await {
+                        Err(BodyError::TooLarge(e)) => return Err(Error::runtime(e)),
+                        Err(BodyError::Broke(e)) => format!("the answer broke off: {e}"),
                         Ok(body) => match judge(status, &body) {
                             Verdict::Done(v) => {
                                 self.inner.failures_in_row.store(0, Ordering::SeqCst);

@@ -10,6 +10,8 @@ pub mod pacing;
 pub mod server_clock;
 mod token;
 
+pub use answer::MAX_BODY_BYTES;
+
 use std::time::Duration;
 
 use reqwest::Url;

@@ -321,7 +321,20 @@ pub fn parse_base_url(input: &str) -> Result<Url> {
     } else {
         format!("https://{input}")
     };
-    let bad = |why: &str| Error::usage(format!("bad --base-url / AUTH0_BASE_URL {input:?}: {why}"));
+    // The URL as the message may show it: credentials typed into it
+    // (`https://user:password@host`) are not repeated.
+    let shown = match with_scheme.split_once("://") {
+        Some((scheme, rest)) => match rest
+            .split(['/', '?', '#'])
+            .next()
+            .and_then(|a| a.rfind('@'))
+        {
+            Some(at) => format!("{scheme}://{}{}", crate::secret::REDACTED, &rest[at..]),
+            None => input.to_string(),
+        },
+        None => input.to_string(),
+    };
+    let bad = |why: &str| Error::usage(format!("bad --base-url / AUTH0_BASE_URL {shown:?}: {why}"));
     let mut url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
     let host = url.host_str().ok_or_else(|| bad("no host"))?.to_string();
     match url.scheme() {
@@ -444,6 +457,9 @@ mod tests {
             2
         );
         assert_eq!(parse_base_url("ftp://x").unwrap_err().exit_code(), 2);
+        let e = parse_base_url("https://u:hunter2pw@x.com/p").unwrap_err();
+        assert!(!e.to_string().contains("hunter2pw"), "{e}");
+        assert!(e.to_string().contains("<redacted>@x.com/p"), "{e}");
         assert_eq!(
             parse_base_url("https://u:p@x.com").unwrap_err().exit_code(),
             2

@@ -37,9 +37,9 @@ struct Tenant {
     auth_type: Option<AuthType>,
     client_id: Option<String>,
     client_id_env: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<Secret>,
     client_secret_env: Option<String>,
-    access_token: Option<String>,
+    access_token: Option<Secret>,
     access_token_env: Option<String>,
     audience: Option<String>,
 }
@@ -130,16 +130,14 @@ impl Tenant {
                 .client_id
                 .clone()
                 .or(env(&self.client_id_env, "client_id_env")?),
-            client_secret: self
-                .client_secret
-                .clone()
-                .or(env(&self.client_secret_env, "client_secret_env")?)
-                .map(Secret::new),
-            access_token: self
-                .access_token
-                .clone()
-                .or(env(&self.access_token_env, "access_token_env")?)
-                .map(Secret::new),
+            client_secret: match &self.client_secret {
+                Some(s) => Some(s.clone()),
+                None => env(&self.client_secret_env, "client_secret_env")?.map(Secret::new),
+            },
+            access_token: match &self.access_token {
+                Some(s) => Some(s.clone()),
+                None => env(&self.access_token_env, "access_token_env")?.map(Secret::new),
+            },
             audience: self.audience.clone(),
         })
     }

@@ -25,8 +25,9 @@ pub(super) fn load(paths: &[PathBuf]) -> Result<sigma::RuleSet> {
     let (rules, problems) = sigma::load(paths);
     for p in &problems {
         crate::log::warn(&format!(
-            "Sigma rule {} skipped: {}",
+            "Sigma rule {}{}: {}",
             p.path.display(),
+            if p.skipped { " skipped" } else { "" },
             p.reason
         ));
     }

@@ -5,6 +5,7 @@
 //! field never costs the event. `raw` is the event's bytes exactly as sent.
 
 pub mod columns;
+pub mod surrogates;
 mod wire;
 
 use serde_json::value::RawValue;
@@ -177,8 +178,19 @@ pub fn normalize_with_fallback_id(
     if text.len() > u32::MAX as usize / 2 {
         return Err("event larger than 2 GiB".to_string());
     }
-    let wire: WireEvent<'_> =
-        serde_json::from_str(text).map_err(|e| format!("unreadable event: {e}"))?;
+    // A lone surrogate escape makes the strict parse fail: the columns are
+    // then read from a repaired copy (`surrogates`), `raw` stays as sent.
+    let repaired;
+    let wire: WireEvent<'_> = match serde_json::from_str(text) {
+        Ok(wire) => wire,
+        Err(e) => {
+            repaired = surrogates::repaired(text);
+            if matches!(repaired, std::borrow::Cow::Borrowed(_)) {
+                return Err(format!("unreadable event: {e}"));
+            }
+            serde_json::from_str(&repaired).map_err(|e| format!("unreadable event: {e}"))?
+        }
+    };
     let mut b = RowBuilder::new(text);
     let log_id = match b.text(wire.log_id) {
         Some(id) => id,
@@ -437,6 +449,19 @@ mod tests {
             "a repeated key: last wins"
         );
         assert!(e.raw().ends_with(r#""Bonn"}}"#));
+    }
+
+    #[test]
+    fn a_lone_surrogate_costs_neither_the_event_nor_its_raw_bytes() {
+        let sent = r#"{"log_id":"1","type":"f","user_name":"\ud800x","ip":"10.0.0.9","details":{"q":"\udfff"}}"#;
+        let e = one(sent);
+        assert_eq!(e.raw(), sent);
+        assert_eq!(e.get(Field::UserName), Some("\u{fffd}x"));
+        assert_eq!(e.get(Field::Ip), Some("10.0.0.9"));
+        assert_eq!(e.get(Field::Type), Some("f"));
+        assert_eq!(e.get(Field::Details), Some(r#"{"q":"\ufffd"}"#));
+        let page = parse_page(format!("[{sent}]").as_bytes()).unwrap();
+        assert_eq!((page.events.len(), page.rejects.len()), (1, 0));
     }
 
     #[test]

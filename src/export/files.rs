@@ -1,7 +1,7 @@
 //! Durable file operations: what is renamed into place is on disk first,
 //! and so is the directory entry that names it.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 /// Flushes a directory's entries (files created, renamed or removed in it)
@@ -12,14 +12,11 @@ pub(super) fn sync_dir(dir: &Path) -> io::Result<()> {
 
 /// Writes `path` whole or not at all: a temporary file, fsynced, renamed
 /// into place, and the directory fsynced so the rename survives a crash.
+/// The temporary file is created exclusively under an unguessable name
+/// (`private_file`): a symlink planted in the export directory is never
+/// followed.
 pub(super) fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
+    crate::private_file::write_replacing(path, bytes)?;
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 

@@ -137,8 +137,12 @@ pub struct ExportSummary {
 fn write_day(conn: &Connection, dir: &Path, select: &str, day: &str, day_ms: i64) -> Result<()> {
     let day_dir = dir.join(format!("date={day}"));
     std::fs::create_dir_all(&day_dir).context(&format!("cannot create {}", day_dir.display()))?;
-    let tmp = day_dir.join(format!(".{DAY_FILE}.tmp"));
     let path = day_dir.join(DAY_FILE);
+    // DuckDB creates the file itself (following a symlink, were one
+    // there): an unguessable name leaves nothing to plant. Temporaries a
+    // crash left are removed first (a link is removed, never followed).
+    remove_stale_temporaries(&day_dir);
+    let tmp = crate::private_file::temp_name_beside(&path);
     let tmp_text = tmp
         .to_str()
         .ok_or_else(|| Error::usage(format!("export path {} is not valid UTF-8", dir.display())))?;
@@ -157,6 +161,22 @@ fn write_day(conn: &Connection, dir: &Path, select: &str, day: &str, day_ms: i64
         .context(&format!("cannot flush {} to disk", tmp.display()))?;
     std::fs::rename(&tmp, &path).context(&format!("cannot move {} into place", path.display()))?;
     sync_dir(&day_dir).context(&format!("cannot flush {} to disk", day_dir.display()))
+}
+
+/// Removes `.events.parquet.*.tmp` files an interrupted export left in
+/// `day_dir`; one that cannot be removed only costs its space.
+fn remove_stale_temporaries(day_dir: &Path) {
+    let prefix = format!(".{DAY_FILE}.");
+    let Ok(entries) = std::fs::read_dir(day_dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(&prefix) && name.ends_with(".tmp") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The UTC day of `ts` as epoch ms, as SQL (also right before 1970, where

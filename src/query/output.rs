@@ -10,7 +10,7 @@
 //! `'`, which spreadsheets take as "this is text" and do not display;
 //! numbers are numbers, not text, and stay as they are. `csv-raw`, JSON and
 //! NDJSON keep every value exact; the table is for a terminal, where nothing
-//! is executed (control characters are shown as spaces there).
+//! is executed (control characters are shown escaped there, `terminal`).
 
 use std::io::{self, Write};
 
@@ -236,12 +236,8 @@ impl<W: Write> Table<W> {
 
 fn cell(v: &Value, identifier: bool) -> (String, bool) {
     let numeric = matches!(v, Value::Int(_) | Value::Real(_));
-    // Control characters would break the grid.
-    let text: String = v
-        .to_text()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    // Control characters would break the grid or drive the terminal.
+    let text = crate::terminal::printable(&v.to_text()).into_owned();
     // Prose has spaces; a value without any is a token (an id, an email, a
     // URL) that is useless cut, whatever its column.
     let prose = !identifier && text.contains(' ');
@@ -255,7 +251,10 @@ fn cell(v: &Value, identifier: bool) -> (String, bool) {
 
 impl<W: Write> Sink for Table<W> {
     fn columns(&mut self, names: &[String]) -> io::Result<()> {
-        self.names = names.to_vec();
+        self.names = names
+            .iter()
+            .map(|n| crate::terminal::printable(n).into_owned())
+            .collect();
         Ok(())
     }
     fn row(&mut self, row: &[Value]) -> io::Result<()> {

@@ -14,7 +14,6 @@ mod map;
 mod page;
 mod svg;
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -103,24 +102,12 @@ pub fn run(db: &Path, args: &ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a temporary file beside it, so a reader
-/// never sees half a page.
+/// Writes `bytes` to `path` through an exclusive temporary file beside it,
+/// so a reader never sees half a page and a planted symlink is never
+/// followed (`private_file`).
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "report.html".into());
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let fail = |e| Error::io(format!("cannot write the report {}", path.display()), e);
-    let mut f = std::fs::File::create(&tmp).map_err(fail)?;
-    f.write_all(bytes).map_err(fail)?;
-    f.sync_all().map_err(fail)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(fail)
+    crate::private_file::write_replacing(path, bytes)
+        .map_err(|e| Error::io(format!("cannot write the report {}", path.display()), e))
 }
 
 /// Writes the report of the archive at `db` to `out` with default settings

@@ -11,13 +11,16 @@ use crate::auth0::log_id;
 
 pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
     st.stats.requests += 1;
-    let mut answer = match (req.method.as_str(), req.path.as_str()) {
-        ("POST", "/oauth/token") => token(st, req),
-        ("GET", "/api/v2/logs") => logs(st, req),
-        ("GET", p) if p.starts_with("/api/v2/logs/") => {
-            one_log(st, req, &p["/api/v2/logs/".len()..])
-        }
-        _ => Answer::error(404, "Not Found", "no such endpoint"),
+    let mut answer = match super::hostile::answer(st, req) {
+        Some(hostile) => hostile,
+        None => match (req.method.as_str(), req.path.as_str()) {
+            ("POST", "/oauth/token") => token(st, req),
+            ("GET", "/api/v2/logs") => logs(st, req),
+            ("GET", p) if p.starts_with("/api/v2/logs/") => {
+                one_log(st, req, &p["/api/v2/logs/".len()..])
+            }
+            _ => Answer::error(404, "Not Found", "no such endpoint"),
+        },
     };
     answer.delay += st.latency;
     // The tenant's own clock, as every HTTP server sends it (RFC 9110).
@@ -361,6 +364,14 @@ fn page(st: &mut TenantState, req: &Request) -> Answer {
     } else {
         req.param("from").unwrap_or_default().to_string()
     };
+    // Percent-encoded, as Auth0 does: an id may hold anything (`hostile`).
+    let next_from: String = next_from
+        .bytes()
+        .map(|b| match b {
+            b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect();
     let mut a = Answer::json(200, body);
     a.headers.push((
         "link".into(),

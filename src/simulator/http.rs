@@ -43,6 +43,17 @@ pub(super) struct Answer {
     pub(super) body: Vec<u8>,
     pub(super) fault: Option<Fault>,
     pub(super) delay: Duration,
+    /// A body generated while it is written, instead of `body`.
+    pub(super) stream: Option<Streamed>,
+}
+
+/// Bodies no test could hold in memory (`hostile`).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Streamed {
+    /// `[` and then spaces, chunked, this many bytes in all.
+    Chunked(u64),
+    /// A `Content-Length` of this many bytes, and then the connection closes.
+    PromisedLength(u64),
 }
 
 impl Answer {
@@ -54,6 +65,7 @@ impl Answer {
             body: body.into(),
             fault: None,
             delay: Duration::ZERO,
+            stream: None,
         }
     }
     pub(super) fn error(status: u16, error: &str, message: &str) -> Self {
@@ -200,11 +212,14 @@ async fn write_answer(sock: &mut TcpStream, a: Answer) -> bool {
         503 => "Service Unavailable",
         _ => "Unknown",
     };
+    let length = match a.stream {
+        Some(Streamed::Chunked(_)) => "transfer-encoding: chunked".to_string(),
+        Some(Streamed::PromisedLength(n)) => format!("content-length: {n}"),
+        None => format!("content-length: {}", a.body.len()),
+    };
     let mut head = format!(
-        "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
-        a.status,
-        a.content_type,
-        a.body.len()
+        "HTTP/1.1 {} {reason}\r\ncontent-type: {}\r\n{length}\r\n",
+        a.status, a.content_type,
     );
     for (k, v) in &a.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -213,10 +228,40 @@ async fn write_answer(sock: &mut TcpStream, a: Answer) -> bool {
     if sock.write_all(head.as_bytes()).await.is_err() {
         return false;
     }
+    match a.stream {
+        Some(Streamed::Chunked(total)) => return write_chunked(sock, total).await,
+        Some(Streamed::PromisedLength(_)) => {
+            let _ = sock.flush().await;
+            return false;
+        }
+        None => {}
+    }
     if a.fault == Some(Fault::DropMidBody) {
         let _ = sock.write_all(&a.body[..a.body.len() / 2]).await;
         let _ = sock.flush().await;
         return false;
     }
     sock.write_all(&a.body).await.is_ok() && sock.flush().await.is_ok()
+}
+
+/// `[` and spaces in 64 KiB chunks until `total` bytes are sent or the
+/// client hangs up.
+async fn write_chunked(sock: &mut TcpStream, total: u64) -> bool {
+    const CHUNK: usize = 64 * 1024;
+    let mut data = vec![b' '; CHUNK];
+    data[0] = b'[';
+    let mut sent = 0u64;
+    while sent < total {
+        let n = (total - sent).min(CHUNK as u64) as usize;
+        let head = format!("{n:x}\r\n");
+        let ok = sock.write_all(head.as_bytes()).await.is_ok()
+            && sock.write_all(&data[..n]).await.is_ok()
+            && sock.write_all(b"\r\n").await.is_ok();
+        if !ok {
+            return false;
+        }
+        data[0] = b' ';
+        sent += n as u64;
+    }
+    sock.write_all(b"0\r\n\r\n").await.is_ok() && sock.flush().await.is_ok()
 }

@@ -7,6 +7,7 @@
 mod api;
 mod clock;
 pub mod generator;
+pub mod hostile;
 mod http;
 
 use std::collections::{HashMap, VecDeque};
@@ -144,6 +145,8 @@ pub struct TenantState {
     /// and its windows. Tests set it; it is never assumed to be ours.
     pub clock: TenantClock,
     pub stats: Stats,
+    /// Attacks on the archiver, off by default (`hostile`).
+    pub hostile: hostile::Hostile,
     rng: generator::Rng,
     next_token: u64,
 }
@@ -172,6 +175,7 @@ impl Default for TenantState {
             max_take: 100,
             clock: TenantClock::default(),
             stats: Stats::default(),
+            hostile: hostile::Hostile::default(),
             rng: generator::Rng(0x9E37_79B9_7F4A_7C15),
             next_token: 1,
         }

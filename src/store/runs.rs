@@ -57,6 +57,8 @@ pub fn finish_run(
     error: Option<&str>,
     counters: &RequestCounters,
 ) -> Result<()> {
+    // The archive keeps no secret a server echoed into an error.
+    let error = error.map(crate::secret::scrub);
     conn.execute(
         "UPDATE sync_runs SET finished_at = ?2, outcome = ?3, error = ?4,
             requests = ?5, retries = ?6, rate_limited = ?7
@@ -65,7 +67,7 @@ pub fn finish_run(
             run_id,
             now_iso(),
             outcome,
-            error,
+            error.as_deref(),
             counters.requests as i64,
             counters.retries as i64,
             counters.rate_limited as i64

@@ -49,7 +49,7 @@ pub fn print(s: &Summary, json: bool, name_tenant: bool) {
     } else {
         String::new()
     };
-    println!(
+    let line = format!(
         "{tenant}{}: {} fetched, {} new, {} duplicates, {} conflicts, {} rejected; {} requests, {} retries, \
          {} rate-limited; last event {}; {:.1}s; chain head {}",
         s.outcome,
@@ -65,6 +65,7 @@ pub fn print(s: &Summary, json: bool, name_tenant: bool) {
         s.elapsed_s,
         s.chain_head.as_deref().unwrap_or("none")
     );
+    println!("{}", crate::terminal::printable(&line));
 }
 
 /// Appends the head a run produced to `path` (one `HEAD<TAB>TIME<TAB>TENANT`
@@ -77,11 +78,7 @@ pub fn append_head(path: &std::path::Path, s: &Summary) -> crate::error::Result<
         return Ok(());
     };
     let what = format!("cannot append the chain head to {}", path.display());
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .context(&what)?;
+    let mut file = crate::private_file::open_append(path).context(&what)?;
     writeln!(file, "{head}\t{}\t{}", crate::time::now_iso(), s.tenant).context(&what)?;
     file.sync_all().context(&what)
 }

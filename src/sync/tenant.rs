@@ -106,7 +106,11 @@ pub async fn run(
         Ok(()) => "ok",
         Err(_) => "failed",
     };
-    let error_text = result.as_ref().err().map(|e| e.to_string());
+    // Stored in the archive and printed: never with a secret a server echoed.
+    let error_text = result
+        .as_ref()
+        .err()
+        .map(|e| crate::secret::scrub(&e.to_string()).into_owned());
     // Closing the run is bookkeeping: if the disk is full it fails too, and
     // the original error is the one worth reporting.
     let _ = runs::finish_run(&conn, run_id, outcome, error_text.as_deref(), &counters);

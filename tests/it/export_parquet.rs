@@ -540,6 +540,24 @@ fn every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it() {
         Fsync(String),
         Rename(String, String),
     }
+    // Temporaries are `.NAME.<16 hex>.tmp` (private_file): named here without
+    // their random part.
+    let stable = |path: &str| -> String {
+        match path.rsplit_once('/') {
+            Some((dir, name))
+                if name.starts_with('.') && name.ends_with(".tmp") && name.len() > 21 =>
+            {
+                let cut = name.len() - 4;
+                let (head, hex) = name[..cut].split_at(cut - 17);
+                if hex.starts_with('.') && hex[1..].bytes().all(|b| b.is_ascii_hexdigit()) {
+                    format!("{dir}/{head}.tmp")
+                } else {
+                    path.to_string()
+                }
+            }
+            _ => path.to_string(),
+        }
+    };
     let calls: Vec<Call> = std::fs::read_to_string(&trace)
         .unwrap()
         .lines()
@@ -547,10 +565,10 @@ fn every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it() {
             let l = l.split_once(' ').map_or(l, |(_, rest)| rest.trim_start());
             if let Some(rest) = l.strip_prefix("fsync(") {
                 let path = rest.split_once('<')?.1.split_once('>')?.0;
-                Some(Call::Fsync(path.to_string()))
+                Some(Call::Fsync(stable(path)))
             } else if l.starts_with("rename") {
                 let quoted: Vec<&str> = l.split('"').skip(1).step_by(2).collect();
-                Some(Call::Rename(quoted[0].to_string(), quoted[1].to_string()))
+                Some(Call::Rename(stable(quoted[0]), stable(quoted[1])))
             } else {
                 None
             }
@@ -574,16 +592,16 @@ fn every_file_and_directory_is_fsynced_before_the_manifest_vouches_for_it() {
     }
     let root = Call::Fsync(out.to_str().unwrap().to_string());
     let root_synced = find(last_day, &root);
-    let manifest_synced = find(root_synced, &Call::Fsync(p("_manifest.tmp")));
+    let manifest_synced = find(root_synced, &Call::Fsync(p("._manifest.json.tmp")));
     let manifest_renamed = find(
         manifest_synced,
-        &Call::Rename(p("_manifest.tmp"), p("_manifest.json")),
+        &Call::Rename(p("._manifest.json.tmp"), p("_manifest.json")),
     );
     let after_manifest = find(manifest_renamed, &root);
-    let success_synced = find(after_manifest, &Call::Fsync(p("_SUCCESS.tmp")));
+    let success_synced = find(after_manifest, &Call::Fsync(p("._SUCCESS.tmp")));
     let success_renamed = find(
         success_synced,
-        &Call::Rename(p("_SUCCESS.tmp"), p("_SUCCESS")),
+        &Call::Rename(p("._SUCCESS.tmp"), p("_SUCCESS")),
     );
     find(success_renamed, &root);
     assert!(out.join("_SUCCESS").is_file());

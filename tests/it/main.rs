@@ -13,6 +13,7 @@ mod export_parquet;
 mod faults;
 mod first_contact;
 mod fuzz;
+mod hostile;
 mod integrity;
 mod mirror_copy;
 mod operations;
