@@ -15,10 +15,12 @@
 //!   clock, from its `Date` headers). What holds for every limiter: no more
 //!   than `remaining` is certain before the reset. The pacer starts from
 //!   that rule and loosens it only on evidence from answers.
-//! - **The shape is learned, not assumed.** `remaining` rising by more than
-//!   half the limit at once is a window coming back whole; rising by a
-//!   token or so before the announced reset is a bucket refilling. Until
-//!   the answers show either, the rule above is kept.
+//! - **The shape is learned, not assumed.** `remaining` rising by half the
+//!   limit or more at once (and by at least 3, more than a bucket of 2 can)
+//!   is a window coming back whole; rising by a token or so before the
+//!   announced reset, or our spending pushing the reset later (a window's
+//!   stays put), is a bucket. Until the answers show either, the rule
+//!   above is kept.
 //! - **A window: what remains is spread evenly until its end**, the end
 //!   itself being the slot after the last one: the next request leaves
 //!   `(end - last) / (allowance + 1)` after the previous. A window is then
@@ -26,20 +28,30 @@
 //!   goes alone, a short margin after it: its answer gives the new
 //!   allowance, spread like any other (a reset is not permission to burst:
 //!   all at once can trip a limiter that counts over a shorter span).
-//!   The end is the announced reset, unless answers showed the resets to
-//!   be late: a new window seen before the previous one's announced reset
-//!   (a window starting at the first request after the last one ended,
-//!   its reset rounded up). Such a window starts at the request that saw
-//!   `remaining` jump back up, and lasts at most its announced reset less
-//!   that request's sending; the shortest of these over many windows, whose
+//!   The end is the announced reset, or earlier when answers bound it
+//!   better: a window began after our last request counted in the one
+//!   before and ends by its reset, so it lasts less than the time between
+//!   the two; and when a new window is seen before the previous one's
+//!   announced reset (a window starting at the first request after the
+//!   last one ended, its reset rounded up) and no other client is seen,
+//!   the window started with our request that saw `remaining` jump back
+//!   up, and lasts at most until its announced reset and until our first
+//!   request in the next. The shortest of these over many windows, whose
 //!   resets fall at varying fractions of a second, is close to the true
-//!   length, and the window's end is its start plus that. Should a request
-//!   sent that early be refused, the announced resets are trusted again.
+//!   length; a window's end is then our first request in it plus that.
+//!   Should a request sent that early be refused, the learned ends move
+//!   later, and after a few such refusals announced resets are trusted
+//!   again. A request refused just after an announced reset (our reading
+//!   of the tenant's clock is off) moves the first request after each
+//!   reset later.
 //! - **A bucket: an even pace just under its refill rate.** That pace is
 //!   safe for any bucket and never spends its burst, which the tenant's own
 //!   applications need as much as we do. The rate is found from `remaining`:
-//!   while the bucket stays full (`remaining` at the limit less one) the
-//!   pace grows slowly; when `remaining` falls, the bucket is being
+//!   while the bucket stays full (give or take an eighth of the limit,
+//!   what another client keeping it near full takes between our requests)
+//!   the pace grows, by half each second until it first proves too fast
+//!   (small buckets excepted), then by a tenth; when `remaining` falls by
+//!   two or reaches 0, the bucket is being
 //!   drained, and what it granted meanwhile (our requests plus the change
 //!   in `remaining`) is its refill rate less what other clients spend, so
 //!   the pace drops just under that, and growth stays under the pace that
@@ -88,6 +100,7 @@ const RESET_MARGIN: Duration = Duration::from_millis(30);
 /// request after each reset by this much, up to `MAX_RESET_LAG`.
 const RESET_LAG_STEP: Duration = Duration::from_millis(50);
 const MAX_RESET_LAG: Duration = Duration::from_secs(1);
+const MAX_WINDOW_END_SLACK: Duration = Duration::from_millis(150);
 /// How often a request held back until the answer to the first request
 /// after a reset asks again.
 const PROBE_POLL: Duration = Duration::from_millis(5);
@@ -257,8 +270,11 @@ pub struct Pacer {
     /// A window was seen starting before the previous one's announced
     /// reset.
     late_resets: bool,
-    /// A request sent before an announced reset, relying on the learned
-    /// window length, was refused: announced resets are trusted again.
+    /// Requests sent before an announced reset, relying on the learned
+    /// window length, were refused: the learned ends move later by this,
+    /// and beyond `MAX_WINDOW_END_SLACK` announced resets are trusted
+    /// again.
+    window_end_slack: Duration,
     early_end_refused: bool,
     /// Added to announced resets after requests sent just after them were
     /// refused.
@@ -348,7 +364,7 @@ impl Pacer {
             (Some((seq, start)), Some(span))
                 if !self.early_end_refused && seq <= r.seq && self.shape() == Shape::Window =>
             {
-                let learned = start + span;
+                let learned = start + span + self.window_end_slack;
                 if learned < r.reset_at {
                     (learned, learned + WINDOW_END_MARGIN)
                 } else {
@@ -397,7 +413,14 @@ impl Pacer {
         self.answered += 1;
         if let Some(r) = self.learn(&ticket, rl.remaining, rl, now) {
             self.estimate_others(r);
-        } else if self.reading.is_none() {
+            return;
+        }
+        // An answer without rate-limit headers after the reset of the last
+        // one that had them (a 429's, say): they say nothing any more.
+        if self.reading.is_some_and(|r| now >= r.reset_at) {
+            self.reading = None;
+        }
+        if self.reading.is_none() {
             self.grow_blind(now);
         }
     }
@@ -457,7 +480,8 @@ impl Pacer {
         {
             let (end, _) = self.window_end(r);
             if ticket.sent_at >= end && end < r.reset_at {
-                self.early_end_refused = true;
+                self.window_end_slack += RESET_LAG_STEP;
+                self.early_end_refused |= self.window_end_slack > MAX_WINDOW_END_SLACK;
             } else if ticket.sent_at >= r.reset_at {
                 self.reset_lag = (self.reset_lag + RESET_LAG_STEP).min(MAX_RESET_LAG);
             }
@@ -861,6 +885,9 @@ mod tests {
         clock_error: f64,
         /// Fewest tokens a bucket held after any request.
         lowest: f64,
+        /// Up to this long passes between sending and counting, varying.
+        delay: f64,
+        seed: u64,
     }
 
     /// What the limiter said about one request.
@@ -879,6 +906,8 @@ mod tests {
                 style: Style::Epoch,
                 clock_error: 0.0,
                 lowest: f64::INFINITY,
+                delay: 0.0,
+                seed: 0x2545_F491_4F6C_DD1D,
             }
         }
         fn window(limit: u64, secs: f64) -> Self {
@@ -914,6 +943,18 @@ mod tests {
         fn clock_error(mut self, secs: f64) -> Self {
             self.clock_error = secs;
             self
+        }
+        fn delay(mut self, secs: f64) -> Self {
+            self.delay = secs;
+            self
+        }
+
+        /// When a request sent at `t` is counted.
+        fn counted(&mut self, t: f64) -> f64 {
+            self.seed ^= self.seed << 13;
+            self.seed ^= self.seed >> 7;
+            self.seed ^= self.seed << 17;
+            t + self.delay * (self.seed % 1000) as f64 / 1000.0
         }
 
         /// Counts a request at `t`.
@@ -1076,7 +1117,8 @@ mod tests {
                         if t < not_before {
                             out.retry_after_honoured = false;
                         }
-                        let said = model.take(t);
+                        let counted_at = model.counted(t);
+                        let said = model.take(counted_at);
                         if said.ok {
                             counted.push(t);
                         }
@@ -1229,6 +1271,42 @@ mod tests {
                 Box::new(|| Model::rolling_window(10, 1.0).clock_error(-0.06)),
                 0.0,
                 10.0,
+            ),
+            (
+                "rolling delay 5ms",
+                Box::new(|| Model::rolling_window(10, 1.0).delay(0.005)),
+                0.0,
+                10.0,
+            ),
+            (
+                "aligned delay 5ms",
+                Box::new(|| Model::window(10, 1.0).delay(0.005)),
+                0.0,
+                10.0,
+            ),
+            (
+                "bucket 2/2 delay 5ms",
+                Box::new(|| Model::bucket(2.0, 2.0).delay(0.005)),
+                0.0,
+                2.0,
+            ),
+            (
+                "bucket 16 delay 5ms",
+                Box::new(|| Model::bucket(16.0, 16.0).delay(0.005)),
+                0.0,
+                16.0,
+            ),
+            (
+                "rolling delay 20ms",
+                Box::new(|| Model::rolling_window(10, 1.0).delay(0.02)),
+                0.0,
+                10.0,
+            ),
+            (
+                "aligned + 3 delay 5ms",
+                Box::new(|| Model::window(10, 1.0).delay(0.005)),
+                3.0,
+                7.0,
             ),
             (
                 "blind bucket",

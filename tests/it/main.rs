@@ -14,6 +14,7 @@ mod fuzz;
 mod integrity;
 mod mirror_copy;
 mod operations;
+mod pacing;
 mod query_cli;
 mod query_duckdb;
 mod query_reports;
