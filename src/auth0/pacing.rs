@@ -260,8 +260,9 @@ pub struct Pacer {
     window_votes: u32,
     bucket_votes: u32,
     /// The current window started when this request (seq, sent at) was
-    /// counted.
+    /// counted, and the earliest reset any answer in it announced.
     window_start: Option<(u64, Instant)>,
+    window_reset: Option<Instant>,
     /// The longest a window can last, measured from our first request in
     /// it: from what any window shows, and from what windows show that
     /// start at their first request (theirs when other clients are seen).
@@ -354,7 +355,8 @@ impl Pacer {
     /// it may leave: its announced reset and a margin, or earlier when
     /// answers showed resets to be late.
     fn window_end(&self, r: Reading) -> (Instant, Instant) {
-        let announced = (r.reset_at, r.reset_at + RESET_MARGIN + self.reset_lag);
+        let reset = self.announced_reset(r);
+        let announced = (reset, reset + RESET_MARGIN + self.reset_lag);
         let alone = self.window_span_alone.filter(|_| self.others_rate() < 0.1);
         let span = match (self.window_span, alone) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -365,13 +367,23 @@ impl Pacer {
                 if !self.early_end_refused && seq <= r.seq && self.shape() == Shape::Window =>
             {
                 let learned = start + span + self.window_end_slack;
-                if learned < r.reset_at {
+                if learned < reset {
                     (learned, learned + WINDOW_END_MARGIN)
                 } else {
                     announced
                 }
             }
             _ => announced,
+        }
+    }
+
+    /// The reset of the window `r` was counted in: the earliest any answer
+    /// in the window announced (resets in seconds from now, rounded up,
+    /// vary from one answer to the next; each is late, none early).
+    fn announced_reset(&self, r: Reading) -> Instant {
+        match (self.window_start, self.window_reset) {
+            (Some((seq, _)), Some(earliest)) if seq <= r.seq => r.reset_at.min(earliest),
+            _ => r.reset_at,
         }
     }
 
@@ -479,10 +491,11 @@ impl Pacer {
             && let Some(r) = self.reading.filter(|r| r.seq < ticket.seq)
         {
             let (end, _) = self.window_end(r);
-            if ticket.sent_at >= end && end < r.reset_at {
+            let reset = self.announced_reset(r);
+            if ticket.sent_at >= end && end < reset {
                 self.window_end_slack += RESET_LAG_STEP;
                 self.early_end_refused |= self.window_end_slack > MAX_WINDOW_END_SLACK;
-            } else if ticket.sent_at >= r.reset_at {
+            } else if ticket.sent_at >= reset {
                 self.reset_lag = (self.reset_lag + RESET_LAG_STEP).min(MAX_RESET_LAG);
             }
         }
@@ -607,6 +620,9 @@ impl Pacer {
                 if let Some(prev) = previous {
                     self.classify(prev, r);
                 }
+                if let Some(earliest) = self.window_reset.as_mut() {
+                    *earliest = (*earliest).min(r.reset_at);
+                }
                 self.reading = Some(r);
                 if self.shape() == Shape::Bucket {
                     self.follow_bucket(r);
@@ -638,7 +654,11 @@ impl Pacer {
             // such a window started with our request that saw it: it lasts
             // at most until its announced reset, and until our first
             // request in the next.
-            self.late_resets |= r.sent_at + LATE_RESET_EVIDENCE < prev.reset_at;
+            // (Only resets sent as a Unix time show it: seconds from now
+            // are late by their rounding whatever the window.)
+            self.late_resets |= prev.reset.is_some()
+                && r.reset.is_some()
+                && r.sent_at + LATE_RESET_EVIDENCE < self.announced_reset(prev);
             if self.late_resets {
                 let mut tight = r.reset_at.saturating_duration_since(r.sent_at);
                 if let Some((_, start)) = self.window_start {
@@ -648,6 +668,7 @@ impl Pacer {
                     Some(self.window_span_alone.map_or(tight, |s| s.min(tight)));
             }
             self.window_start = Some((r.seq, r.sent_at));
+            self.window_reset = Some(r.reset_at);
         } else if rise >= 1 && r.sent_at < prev.reset_at {
             // Refilled before the reset.
             self.bucket_votes += 1;
@@ -1237,6 +1258,12 @@ mod tests {
                 10.0,
             ),
             (
+                "aligned from-now",
+                Box::new(|| Model::window(10, 1.0).style(Style::FromNow)),
+                0.0,
+                10.0,
+            ),
+            (
                 "rolling from-now",
                 Box::new(|| Model::rolling_window(10, 1.0).style(Style::FromNow)),
                 0.0,
@@ -1427,6 +1454,7 @@ mod tests {
             0.0,
             10.0,
         );
+        meets_goal(|| Model::window(10, 1.0).style(Style::FromNow), 0.0, 10.0);
         meets_goal(
             || Model::rolling_window(10, 1.0).style(Style::FromNow),
             0.0,

@@ -111,7 +111,6 @@ fn authorize(st: &mut TenantState, req: &Request) -> Option<Answer> {
     }
 }
 
-
 /// A limiter and what is left of its allowance.
 #[derive(Debug)]
 pub(super) struct LimiterState {
@@ -248,7 +247,11 @@ fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
     let phase = st.window_phase;
     let allowed = limiter.take(now, phase);
     let v = limiter.verdict(now);
-    st.stats.lowest_remaining = Some(st.stats.lowest_remaining.map_or(v.remaining, |l| l.min(v.remaining)));
+    st.stats.lowest_remaining = Some(
+        st.stats
+            .lowest_remaining
+            .map_or(v.remaining, |l| l.min(v.remaining)),
+    );
     if let Some((refused_at, until)) = st.retry_after {
         // Requests already on their way when the 429 was sent are not
         // counted against the client.
@@ -316,8 +319,10 @@ fn logs(st: &mut TenantState, req: &Request) -> Answer {
                     Answer::error(429, "Too Many Requests", "Global limit has been reached");
                 a.headers.push(("x-ratelimit-limit".into(), "10".into()));
                 a.headers.push(("x-ratelimit-remaining".into(), "0".into()));
-                a.headers
-                    .push(("x-ratelimit-reset".into(), (st.clock.epoch() as u64 + 1).to_string()));
+                a.headers.push((
+                    "x-ratelimit-reset".into(),
+                    (st.clock.epoch() as u64 + 1).to_string(),
+                ));
                 a.headers.push(("retry-after".into(), "1".into()));
                 return a;
             }

@@ -2,7 +2,6 @@
 //! export keeps the pruned days, and `--parquet` reads the export like the
 //! archive, inside a sandbox.
 
-
 use std::path::Path;
 
 use crate::query_support::*;

@@ -3,15 +3,14 @@
 //! be re-examined without moving watermarks, and a run killed at any moment
 //! never files a finding twice.
 
-
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
+use crate::common::*;
 use auth0_archive::simulator::StoredEvent;
 use auth0_archive::simulator::generator::log_id_for;
-use crate::common::*;
 
 /// `n` failed logins from `ip` starting at `start`, `step_s` apart.
 fn failures(ip: &str, start: &str, n: u64, step_s: i64, seq: u64) -> Vec<StoredEvent> {

@@ -2,7 +2,6 @@
 //! miss, on both engines (each `report` call checks SQLite and DuckDB agree).
 //! The column contract of every detection is checked in `query_reports`.
 
-
 use crate::query_support::*;
 use serde_json::{Map, Value, json};
 

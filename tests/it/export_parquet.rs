@@ -1,7 +1,6 @@
 //! `query export`: Parquet per day, typed columns, incremental rewrites,
 //! a manifest written last, and a faithful read-back.
 
-
 use std::path::Path;
 use std::process::Command;
 

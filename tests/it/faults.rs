@@ -2,14 +2,13 @@
 //! every scenario ends by comparing the archive with the tenant's full event
 //! list (same log_id set, same raw bytes, no duplicates, no extras).
 
-
 use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::common::*;
 use auth0_archive::simulator::generator::log_id_for;
 use auth0_archive::simulator::{FakeTenant, Fault, Limiter, RateLimit, StoredEvent};
-use crate::common::*;
 
 fn integrity_ok(db: &std::path::Path) {
     let conn = rusqlite::Connection::open(db).unwrap();

@@ -3,12 +3,11 @@
 //! recorded head); a keyed chain needs its key; import keeps conflicting
 //! copies aside; outcomes never claim success that did not happen.
 
-
 use std::path::Path;
 use std::process::Output;
 
-use auth0_archive::simulator::{Fault, StoredEvent};
 use crate::common::*;
+use auth0_archive::simulator::{Fault, StoredEvent};
 
 const KEY: &str = "correct horse battery staple";
 

@@ -3,13 +3,12 @@
 //! build and after refreshes; and a copy that was lost, left behind or cut
 //! short is replaced rather than trusted.
 
-
 use std::path::Path;
 
+use crate::query_support::*;
 use auth0_archive::event::{Kind, event_columns};
 use auth0_archive::mirror;
 use auth0_archive::store::raw::RawCodec;
-use crate::query_support::*;
 use serde_json::json;
 
 /// More than one record batch of the copy (8,192 rows).

@@ -1,14 +1,13 @@
 //! Scheduled archival and operations: follow mode, several tenants, the
 //! integrity chain, import and prune.
 
-
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use auth0_archive::simulator::TenantState;
 use crate::common::*;
+use auth0_archive::simulator::TenantState;
 
 fn run(env: &Env, args: &[&str]) -> std::process::Output {
     bin().arg("--db").arg(&env.db).args(args).output().unwrap()

@@ -8,15 +8,19 @@
 use std::time::Duration;
 
 use auth0_archive::simulator::{
-    FakeTenant, Limiter, RateLimit, RateLimitHeaders, Stats, TenantClock, TenantState,
-    WindowPhase,
+    FakeTenant, Limiter, RateLimit, RateLimitHeaders, Stats, TenantClock, TenantState, WindowPhase,
 };
 
 use crate::common::*;
 
 /// A tenant of `n` events behind `limiter`, answering after 20 ms, set up
 /// further by `setup`.
-fn limited(n: usize, seed: u64, limiter: Limiter, setup: impl FnOnce(&mut TenantState)) -> FakeTenant {
+fn limited(
+    n: usize,
+    seed: u64,
+    limiter: Limiter,
+    setup: impl FnOnce(&mut TenantState),
+) -> FakeTenant {
     let tenant = tenant_with(events(n, seed));
     tenant.with(|st| {
         st.latency = Duration::from_millis(20);
@@ -83,7 +87,11 @@ fn a_reset_in_seconds_from_now_is_understood() {
             st.window_phase = phase;
             st.rate_limit_headers = RateLimitHeaders::ResetSecondsFromNow;
         });
-        assert_no_429_storm(&sync_all(&tenant));
+        let stats = sync_all(&tenant);
+        assert!(
+            stats.rate_limited * 100 <= stats.log_requests,
+            "{phase:?}: {stats:?}"
+        );
     }
 }
 
@@ -102,7 +110,11 @@ fn a_tenant_clock_two_seconds_off_ours_is_read_from_its_date_headers() {
             st
         })
         .unwrap();
-        assert_no_429_storm(&sync_all(&tenant));
+        let stats = sync_all(&tenant);
+        assert!(
+            stats.rate_limited * 100 <= stats.log_requests,
+            "{skew}: {stats:?}"
+        );
     }
 }
 
@@ -126,6 +138,9 @@ fn without_rate_limit_headers_retry_after_is_honoured() {
     });
     let stats = sync_all(&tenant);
     assert_eq!(stats.retry_after_ignored, 0, "{stats:?}");
-    assert!(stats.rate_limited >= 1, "the limit was never reached: {stats:?}");
+    assert!(
+        stats.rate_limited >= 1,
+        "the limit was never reached: {stats:?}"
+    );
     assert!(stats.rate_limited <= 8, "{stats:?}");
 }

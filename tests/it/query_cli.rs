@@ -1,7 +1,6 @@
 //! `query list`, `query sql`, parameters and output formats, through the
 //! real binary on a real archive.
 
-
 use std::io::Read;
 use std::process::{Command, Stdio};
 

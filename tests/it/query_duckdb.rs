@@ -1,9 +1,8 @@
 //! The DuckDB copy beside the archive: incremental refresh, rebuild when
 //! the archive changed underneath it.
 
-
-use auth0_archive::mirror;
 use crate::query_support::*;
+use auth0_archive::mirror;
 
 fn events(n: i64, offset: i64) -> Vec<Ev> {
     (0..n)

@@ -1,7 +1,6 @@
 //! Every saved report on a fixture that plants its pattern next to a
 //! near-miss, on both engines (each call checks SQLite and DuckDB agree).
 
-
 use crate::query_support::*;
 use serde_json::{Value, json};
 

@@ -4,13 +4,12 @@
 //! against external resources and unescaped event text, and it is loaded in
 //! headless Chromium with the network cut off.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use auth0_archive::simulator::generator::{Spec, generate};
 use crate::common::*;
+use auth0_archive::simulator::generator::{Spec, generate};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "<img src=x onerror=alert(1)>";

@@ -2,7 +2,6 @@
 //! flag, the secret files (and standard input), and the tenants file's owner
 //! check, all through the real binary against the fake tenant.
 
-
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -5,13 +5,12 @@
 //! TEXT) still opens, syncs, verifies and queries; a damaged frame is
 //! reported by verify as altered.
 
-
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
-use auth0_archive::simulator::{FakeTenant, StoredEvent};
 use crate::common::*;
+use auth0_archive::simulator::{FakeTenant, StoredEvent};
 use serde_json::Value;
 
 /// More than `store::raw::TRAIN_AT`, so most rows are stored compressed.

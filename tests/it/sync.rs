@@ -1,11 +1,10 @@
 //! The sync foundation, end to end: the real binary against a fake Auth0
 //! tenant on loopback, into a real SQLite file.
 
-
+use crate::common::*;
 use auth0_archive::simulator::generator::log_id_for;
 use auth0_archive::simulator::{Fault, RateLimit, StoredEvent};
 use auth0_archive::store::lock::SyncLock;
-use crate::common::*;
 
 #[test]
 fn first_sync_archives_every_retained_event() {
