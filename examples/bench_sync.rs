@@ -719,12 +719,13 @@ fn catch_up(archived: usize, new: usize, rounds: usize) {
         "== catch-up: {new} new events on an archive of {archived}, {rounds} rounds each way =="
     );
     let end = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
-    let total = archived + new * rounds * 2;
+    let total = archived + new * rounds * 3;
     let mut spec = Spec::recent(total, 30, end);
     spec.plant_patterns = false;
     let mut evs = generate(&spec);
     evs.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.key, &b.key));
     let mut later = evs.split_off(archived);
+    // Batches for the follow run as well as the plain and --head-file ones.
     let temp = tempfile::tempdir().expect("temp dir");
     let dir = std::env::var_os("BENCH_KEEP")
         .map(PathBuf::from)
@@ -753,6 +754,7 @@ fn catch_up(archived: usize, new: usize, rounds: usize) {
         "archive built: {archived} events, {:.1} s wall, {:.1} s CPU",
         first.wall, first.cpu
     );
+    follow(&tenant, &db, &mut later, new, rounds);
     for head_file in [false, true] {
         for round in 1..=rounds {
             let rest = later.split_off(new.min(later.len()));
@@ -768,6 +770,56 @@ fn catch_up(archived: usize, new: usize, rounds: usize) {
             );
         }
     }
+}
+
+/// `sync --follow` polling every second: `rounds` batches of `new` events
+/// arrive 3 s apart, then it is stopped; the CPU of the whole process, of
+/// its first poll (a start on the archive), and what its polls cost each.
+fn follow(tenant: &FakeTenant, db: &Path, later: &mut Vec<StoredEvent>, new: usize, rounds: usize) {
+    settle();
+    let mut child = Command::new(binary())
+        .arg("--db")
+        .arg(db)
+        .args(["sync", "--quiet", "--follow", "--interval", "1s"])
+        .env("AUTH0_BASE_URL", tenant.base_url())
+        .env("AUTH0_CLIENT_ID", "test-client-id")
+        .env("AUTH0_CLIENT_SECRET", "test-client-secret")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let cpu_of = |pid: u32| -> f64 {
+        // utime and stime, fields 14 and 15 of /proc/PID/stat, in ticks.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+            f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+        });
+        ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let started = cpu_of(child.id());
+    let polls_before = tenant.stats().log_requests;
+    for _ in 0..rounds {
+        let rest = later.split_off(new.min(later.len()));
+        let batch = std::mem::replace(later, rest);
+        tenant.with(|s| s.push_events(batch));
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let total = cpu_of(child.id());
+    let requests = tenant.stats().log_requests - polls_before;
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    println!(
+        "follow, polling every 1 s: first poll (start, catch-up of nothing new) {:.2} s CPU; then {rounds} x {new} new events over {} s: {:.2} s CPU in {requests} requests",
+        started,
+        rounds * 3,
+        total - started
+    );
 }
 
 /// Where an archive's bytes are, per table and index.
