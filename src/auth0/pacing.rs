@@ -1201,7 +1201,9 @@ mod tests {
     #[test]
     #[ignore]
     fn explore() {
-        let cases: Vec<(&str, Box<dyn Fn() -> Model>, f64, f64)> = vec![
+        /// A name, the limiter, another client's rate, our ceiling.
+        type Case = (&'static str, Box<dyn Fn() -> Model>, f64, f64);
+        let cases: Vec<Case> = vec![
             ("bucket 2/2", Box::new(|| Model::bucket(2.0, 2.0)), 0.0, 2.0),
             (
                 "rolling window 10/1",
