@@ -1,5 +1,13 @@
 -- name: account-linking-takeover
 -- description: Accounts linked (sapi POST /api/v2/users/{id}/identities) to an identity whose email is not verified or differs from the primary account's: an attacker who signed up with a victim's address taking over the victim's account through automatic linking.
+-- doc: Accounts linked through the Management API (POST
+-- doc: `/api/v2/users/{id}/identities`) to an identity whose email is not verified
+-- doc: (`profileData.email_verified: false` in the response's identities) or
+-- doc: differs from the primary account's (the `user_name` of its latest earlier
+-- doc: event): someone who signed up with a victim's address taking the account
+-- doc: over through automatic linking.
+-- doc: Columns: `user_id`, `primary_email`, `linked`, `linked_emails`, `reason`,
+-- doc: `actor`, `ip`, `first_seen`, `last_seen`, `events`, `log_ids`.
 -- detection: high
 -- key: user_id
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)

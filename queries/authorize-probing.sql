@@ -1,5 +1,11 @@
 -- name: authorize-probing
 -- description: Bursts of failed /authorize requests with wrong parameters from one IP (f: callback URL mismatch, unknown client, unsupported response type or code challenge, unknown audience, invalid redirect_uri): probing for open redirects and misconfigured applications.
+-- doc: Bursts of failed `/authorize` requests with wrong parameters from one IP
+-- doc: (`f` whose description is a callback URL mismatch, an unsupported code
+-- doc: challenge, an unknown client, an unsupported response type, an unknown
+-- doc: audience or an invalid `redirect_uri`). Wrong passwords do not count.
+-- doc: Columns: `ip`, `distinct_errors`, `distinct_clients`, `first_seen`,
+-- doc: `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: ip
 -- window: 3600

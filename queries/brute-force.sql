@@ -1,5 +1,11 @@
 -- name: brute-force
 -- description: Many failed logins (f, fp, fu) from one IP address.
+-- doc: Many failed logins (`f`, `fp`, `fu`) from one IP address.
+-- doc: Columns: `ip`, `failures`, `distinct_users`, `first_seen`, `last_seen`.
+-- doc: ```
+-- doc: ip,failures,distinct_users,first_seen,last_seen
+-- doc: 203.0.113.10,12,1,2026-10-01T10:00:00.000Z,2026-10-01T10:00:11.000Z
+-- doc: ```
 -- detection: high
 -- key: ip
 -- window: 3600

@@ -1,5 +1,13 @@
 -- name: credential-stuffing
 -- description: One IP address failing logins against many distinct users (f, fp, fu, fcoa).
+-- doc: One IP failing logins (`f`, `fp`, `fu`, `fcoa`) against many distinct users
+-- doc: (counted by `user_id`, or `user_name` when the id is absent, as it is for
+-- doc: unknown users).
+-- doc: Columns: `ip`, `distinct_users`, `failures`, `first_seen`, `last_seen`.
+-- doc: ```
+-- doc: ip,distinct_users,failures,first_seen,last_seen
+-- doc: 198.51.100.7,12,12,2026-10-01T10:01:40.000Z,2026-10-01T10:01:51.000Z
+-- doc: ```
 -- detection: high
 -- key: ip
 -- window: 3600

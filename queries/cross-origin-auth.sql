@@ -1,5 +1,14 @@
 -- name: cross-origin-auth
 -- description: IP addresses with many cross-origin authentication failures (fcoa), with their successes (scoa): a credential-stuffing pattern tied to cross-origin login.
+-- doc: IPs with many cross-origin authentication failures (`fcoa`), with their
+-- doc: cross-origin successes (`scoa`) beside them; a success after many failures
+-- doc: deserves a look. Tied to credential stuffing in a 2024 advisory.
+-- doc: Columns: `ip`, `failures`, `successes`, `distinct_users`, `first_seen`,
+-- doc: `last_seen`.
+-- doc: ```
+-- doc: ip,failures,successes,distinct_users,first_seen,last_seen
+-- doc: 192.0.2.50,6,1,1,2026-10-01T10:18:20.000Z,2026-10-01T10:18:30.000Z
+-- doc: ```
 -- detection: medium
 -- key: ip
 -- window: 3600

@@ -1,5 +1,12 @@
 -- name: event-summary
 -- description: Events per UTC day and event type, with the type's readable name and category.
+-- doc: Events per UTC day and event type, with the readable name and category from
+-- doc: `event_types` (empty for codes the catalogue does not know).
+-- doc: Columns: `day`, `type`, `name`, `category`, `events`.
+-- doc: ```
+-- doc: day,type,name,category,events
+-- doc: 2026-10-01,fp,Login failed because the password was wrong,login_failure,22
+-- doc: ```
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)
 -- `ts + 0`: count from the covering (type, ts) index rather than the ts index

@@ -1,5 +1,16 @@
 -- name: impossible-travel
 -- description: Consecutive successful logins of one user farther apart than a plane could fly in the time between them (haversine on the stored coordinates).
+-- doc: Consecutive successful logins of one user whose great-circle distance
+-- doc: (haversine on the stored `latitude`/`longitude`, Earth radius 6371 km) is
+-- doc: larger than a plane could fly in the time between them. Logins without
+-- doc: coordinates are skipped; failed logins never count as a position.
+-- doc: Columns: `user_id`, `user_name`, `from_date`, `to_date`, `from_city`,
+-- doc: `to_city`, `from_country`, `to_country`, `from_ip`, `to_ip`, `km`, `minutes`,
+-- doc: `kmh` (`kmh` is empty when both logins have the same millisecond).
+-- doc: ```
+-- doc: user_id,user_name,from_date,to_date,from_city,to_city,from_country,to_country,from_ip,to_ip,km,minutes,kmh
+-- doc: auth0|traveler,traveler@example.com,2026-10-01T10:00:00.000Z,2026-10-01T11:00:00.000Z,Berlin,New York,DE,US,,,6385.4,60.0,6385.0
+-- doc: ```
 -- detection: high
 -- key: user_id
 -- window: 86400

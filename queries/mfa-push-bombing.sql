@@ -1,5 +1,14 @@
 -- name: mfa-push-bombing
 -- description: Bursts of MFA push notifications (gd_send_pn) to one user, a sign of MFA fatigue attacks.
+-- doc: Bursts of MFA push notifications (`gd_send_pn`) to one user, the "MFA
+-- doc: fatigue" attack. Pushes closer together than `gap_seconds` form one burst; a
+-- doc: burst of at least `min_pushes` is reported.
+-- doc: Columns: `user_id`, `user_name`, `pushes`, `first_seen`, `last_seen`,
+-- doc: `seconds`, `distinct_ips`.
+-- doc: ```
+-- doc: user_id,user_name,pushes,first_seen,last_seen,seconds,distinct_ips
+-- doc: auth0|bombed,bombed@example.com,6,2026-10-01T10:00:00.000Z,2026-10-01T10:00:50.000Z,50.0,0
+-- doc: ```
 -- detection: high
 -- key: user_id
 -- window: 3600

@@ -1,5 +1,13 @@
 -- name: mfa-weakened
 -- description: MFA weakened through the Management API (sapi): the MFA policy set to Never (an empty policy list), a factor disabled, or risk assessment (adaptive MFA) turned off.
+-- doc: MFA weakened through the Management API: the MFA policy set to Never (PUT
+-- doc: `/api/v2/guardian/policies` with the body `[]`), a factor disabled (PUT
+-- doc: `/api/v2/guardian/factors/{name}` with `{"enabled": false}`), risk assessment
+-- doc: (adaptive MFA) turned off (`/api/v2/risk-assessment/config` with
+-- doc: `AfterAuthentication: false`). Turning things on is not reported
+-- doc: (`admin-actions` lists it).
+-- doc: Columns: `change`, `actor`, `path`, `ip`, `first_seen`, `last_seen`,
+-- doc: `events`, `log_ids`.
 -- detection: high
 -- key: change, actor
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)

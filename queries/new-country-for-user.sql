@@ -1,5 +1,15 @@
 -- name: new-country-for-user
 -- description: Successful logins from a country the user had never logged in from before (the user's very first login is not reported).
+-- doc: Successful logins from a country the user had never logged in from before.
+-- doc: A user's very first login is not reported. With `since`, logins before it
+-- doc: still count as the user's history; only new countries from `since` on are
+-- doc: listed.
+-- doc: Columns: `user_id`, `user_name`, `date`, `country_code`, `country_name`,
+-- doc: `city_name`, `ip`, `earlier_logins`.
+-- doc: ```
+-- doc: user_id,user_name,date,country_code,country_name,city_name,ip,earlier_logins
+-- doc: auth0|roamer,roamer@example.com,2026-10-03T10:00:00.000Z,FR,FR,,,2
+-- doc: ```
 -- detection: low
 -- key: user_id, country_code
 -- param: since | time | | first instant to report (earlier logins still count as history; default: whole archive)

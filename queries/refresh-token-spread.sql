@@ -1,5 +1,10 @@
 -- name: refresh-token-spread
 -- description: One refresh-token family (details.familyId of seacft and sertft exchanges) used from at least `min_ips` IP addresses or `min_agents` user agents: a hijacked token replayed from elsewhere.
+-- doc: One refresh-token family (`details.familyId` of `seacft` and `sertft`, set
+-- doc: when rotation is on) used from at least `min_ips` IP addresses or
+-- doc: `min_agents` user agents. Exchanges without a family are not considered.
+-- doc: Columns: `user_id`, `user_name`, `client_id`, `family_id`, `distinct_ips`,
+-- doc: `distinct_agents`, `first_seen`, `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: user_id, client_id, family_id
 -- window: 2592000

@@ -1,5 +1,18 @@
 -- name: risky-client-changes
 -- description: Risky application and extensibility changes through the Management API (sapi): cross-origin authentication or the implicit or password grant enabled on a client, Management API write scopes or more than `max_scopes` scopes granted to a client, custom roles created, post-login action bindings changed, integrations installed, error page templates with unescaped LiquidJS variables, and bursts of dynamic client registration.
+-- doc: Risky application and extensibility changes through the Management API: on
+-- doc: a client, `cross_origin_authentication` (or the older `cross_origin_auth`)
+-- doc: set to true or `grant_types` including `implicit` or `password`; a client
+-- doc: grant on the Management API (audience ending `/api/v2/`) with `create:`,
+-- doc: `update:` or `delete:` scopes, or any grant with more than `max_scopes`
+-- doc: scopes; a role created; the post-login trigger bindings changed; an
+-- doc: integration installed; a tenant error page template whose `{{ }}` variables
+-- doc: are not all piped through `escape` (`escape_once`, `html_escape`, `h`) — the
+-- doc: LiquidJS XSS advisory; and bursts of dynamic client registration (at least
+-- doc: `min_registrations`, each within `gap_seconds` of the previous).
+-- doc: Columns: `change`, `target` (the client path, granted client, role or
+-- doc: integration name), `actor`, `ip`, `first_seen`, `last_seen`, `events`,
+-- doc: `log_ids`.
 -- detection: medium
 -- key: change, target
 -- window: 3600

@@ -1,5 +1,13 @@
 -- name: secret-exposure
 -- description: Secrets leaving the tenant: a client secret read through the Management API (mgmt_api_read returning client_secret), and access tokens minted for the API Explorer application (seccft), the most powerful token of a tenant.
+-- doc: A client secret read through the Management API (`mgmt_api_read` whose
+-- doc: `details.accessedSecrets` lists `client_secret`) and access tokens minted for
+-- doc: the API Explorer application (`seccft` by the client named `API Explorer
+-- doc: Application`, or by `explorer_client_id`), the most powerful token of a
+-- doc: tenant.
+-- doc: Columns: `exposure`, `client_id`, `client_name`, `actor`, `target` (the
+-- doc: client whose secret was read, or the token's audience), `ip`, `first_seen`,
+-- doc: `last_seen`, `events`, `log_ids`.
 -- detection: high
 -- key: exposure, client_id
 -- param: explorer_client_id | text | - | client id of the tenant's API Explorer application (by default it is recognised by its name)

@@ -1,5 +1,20 @@
 -- name: security-settings-weakened
 -- description: Attack protection weakened through the Management API (sapi): brute-force protection, suspicious IP throttling or breached password detection turned off or left without `block` (monitor only), bot detection or a captcha policy set to off, and allowlist entries not in `known_allowlist`.
+-- doc: Attack protection weakened through the Management API (`sapi` on
+-- doc: `/attack-protection/...` and the anomaly-detection captcha): brute-force
+-- doc: protection, suspicious IP throttling or breached password detection turned
+-- doc: off (`enabled: false`) or left without `block` in `shields` (monitor only;
+-- doc: for breached passwords also the sign-up stage), bot detection set to `off`
+-- doc: or a captcha policy (`policy`, `passwordless_policy`,
+-- doc: `password_reset_policy`) set to `off`, and allowlist entries not in
+-- doc: `known_allowlist`. The response body (the settings in force) is read first,
+-- doc: the request body otherwise. One row per change.
+-- doc: Columns: `change`, `actor`, `path`, `ip`, `first_seen`, `last_seen`,
+-- doc: `events`, `log_ids`.
+-- doc: ```
+-- doc: change,actor,path,ip,first_seen,last_seen,events,log_ids
+-- doc: brute-force protection disabled,mallory@acme.example,/api/v2/attack-protection/brute-force-protection,192.0.2.90,2026-10-06T10:00:00.000Z,2026-10-06T10:00:00.000Z,1,900...
+-- doc: ```
 -- detection: high
 -- key: change, actor
 -- param: known_allowlist | text | - | comma-separated allowlist entries (IPs or CIDRs) you expect; any other entry is reported

@@ -1,5 +1,9 @@
 -- name: shared-guardian-device
 -- description: One Guardian app installation (details.enrollment.identifier of gd_enrollment_complete) enrolled as the MFA device of several users: an attacker's phone approving pushes for the accounts it took over.
+-- doc: One Guardian app installation (`details.enrollment.identifier` of
+-- doc: `gd_enrollment_complete`) enrolled by at least `min_users` users.
+-- doc: Columns: `device`, `users`, `first_user`, `last_user`, `first_seen`,
+-- doc: `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: device
 -- window: 2592000

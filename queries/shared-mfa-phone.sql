@@ -1,5 +1,14 @@
 -- name: shared-mfa-phone
 -- description: One phone number enrolled as an MFA factor (gd_enrollment_complete) by several users.
+-- doc: One phone number enrolled as an MFA factor (`gd_enrollment_complete`) by
+-- doc: several users. The phone is read from `details` at
+-- doc: `authenticator.phone_number`, `phone_number` or `enrollment.phone_number`.
+-- doc: Columns: `phone`, `users`, `enrollments`, `first_user`, `last_user`,
+-- doc: `first_seen`, `last_seen`.
+-- doc: ```
+-- doc: phone,users,enrollments,first_user,last_user,first_seen,last_seen
+-- doc: +15550100,2,2,auth0|p1,auth0|p2,2026-10-01T10:20:00.000Z,2026-10-01T10:21:40.000Z
+-- doc: ```
 -- detection: high
 -- key: phone
 -- window: 2592000

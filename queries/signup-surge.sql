@@ -1,5 +1,12 @@
 -- name: signup-surge
 -- description: UTC hours with a burst of sign-up activity (ss, fs, signup_pwd_leak): fake-account campaigns and scripted sign-ups.
+-- doc: UTC hours with a burst of sign-up activity (`ss`, `fs`, `signup_pwd_leak`):
+-- doc: fake-account campaigns and scripted sign-ups.
+-- doc: Columns: `hour`, `signups`, `succeeded`, `failed`, `breached`, `distinct_ips`.
+-- doc: ```
+-- doc: hour,signups,succeeded,failed,breached,distinct_ips
+-- doc: 2026-10-03T14:00:00.000Z,25,25,0,0,1
+-- doc: ```
 -- detection: medium
 -- key: hour
 -- window: 3600

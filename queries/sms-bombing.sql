@@ -1,5 +1,10 @@
 -- name: sms-bombing
 -- description: Bursts of MFA codes sent by SMS or voice call (gd_send_sms, gd_send_voice) to one user: bombing the victim, or toll fraud.
+-- doc: Bursts of MFA codes sent by SMS or voice (`gd_send_sms`, `gd_send_voice`) to
+-- doc: one user: bombing, or toll fraud. Messages within `gap_seconds` of each other
+-- doc: form a burst; bursts of at least `min_messages` are reported.
+-- doc: Columns: `user_id`, `user_name`, `sms`, `voice`, `distinct_ips`,
+-- doc: `first_seen`, `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: user_id
 -- window: 3600

@@ -1,5 +1,18 @@
 -- name: success-after-attack
 -- description: Successful logins or sign-ups (s, scoa, ss) from an IP address that earlier, within `lookback_hours`, produced breached-password detections, brute-force or throttling blocks, a bot-detection challenge (pla requiring verification) or failed logins against at least `min_users` users.
+-- doc: A successful login or sign-up (`s`, `scoa`, `ss`) from an IP that, within
+-- doc: `lookback_hours` before it, produced breached-password detections
+-- doc: (`pwd_leak`, `signup_pwd_leak`, `reset_pwd_leak`), brute-force or throttling
+-- doc: blocks (`limit_wc`, `limit_sul`, `limit_mu`), a bot-detection challenge
+-- doc: (`pla` with `details.requiresVerification` true) or failed logins against at
+-- doc: least `min_users` users. One row per IP; `log_ids` holds the successes and
+-- doc: the signals before them.
+-- doc: Columns: `ip`, `signals` (the signal types), `successes`, `users`,
+-- doc: `first_seen`, `last_seen`, `events`, `log_ids`.
+-- doc: ```
+-- doc: ip,signals,successes,users,first_seen,last_seen,events,log_ids
+-- doc: 203.0.113.200,pwd_leak,1,auth0|victim,2026-10-06T21:00:00.000Z,2026-10-06T21:30:00.000Z,2,900... 900...
+-- doc: ```
 -- detection: high
 -- key: ip
 -- window: 432000

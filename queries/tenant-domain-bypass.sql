@@ -1,5 +1,12 @@
 -- name: tenant-domain-bypass
 -- description: Logins and sign-ups through the tenant's *.auth0.com host by an application that otherwise uses a custom domain: scripted traffic that bypasses the custom domain (and any WAF or bot protection in front of it).
+-- doc: Logins and sign-ups (`s`, `f`, `fp`, `fu`, `w`, `ss`, `fs`, `scoa`, `fcoa`,
+-- doc: `sepft`, `fepft`) through a `*.auth0.com` host by an application that
+-- doc: otherwise uses a custom domain (seen with another `hostname` before
+-- doc: `until`): traffic that goes around the custom domain and whatever protects
+-- doc: it. Applications that only ever use the auth0.com host are not reported.
+-- doc: Columns: `client_id`, `client_name`, `hostname`, `custom_domain`,
+-- doc: `distinct_ips`, `first_seen`, `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: client_id, hostname
 -- window: 86400

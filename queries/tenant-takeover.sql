@@ -1,5 +1,19 @@
 -- name: tenant-takeover
 -- description: Tenant administration changes through the Management API: owner or admin invitations, accepted invitations, member deletions, and the takeover pattern (an owner invitation followed by at least `min_deletions` member deletions by the same actor within `within_seconds`).
+-- doc: Tenant membership changes: owner or admin invitations (`Create tenant
+-- doc: invitations for a given client`, `roles` containing `owner` or `admin`),
+-- doc: accepted invitations (`Update an invitation` with `state: accepted`), member
+-- doc: deletions (`Delete tenant member`), and the takeover pattern: an owner
+-- doc: invitation followed by at least `min_deletions` member deletions by the same
+-- doc: actor within `within_seconds`, reported as one more row whose `log_ids` are
+-- doc: the invitation and the deletions. Invitations with other roles are not
+-- doc: listed.
+-- doc: Columns: `finding`, `actor`, `subject` (the invited addresses), `ip`,
+-- doc: `first_seen`, `last_seen`, `events`, `log_ids`.
+-- doc: ```
+-- doc: finding,actor,subject,ip,first_seen,last_seen,events,log_ids
+-- doc: "takeover: owner invited, then members deleted",mallory@acme.example,"[""evil@gmail.com""]",192.0.2.90,2026-10-06T12:00:00.000Z,2026-10-06T12:20:00.000Z,3,900... 900... 900...
+-- doc: ```
 -- detection: high
 -- key: finding, actor
 -- window: 3600

@@ -1,5 +1,11 @@
 -- name: unverified-signups
 -- description: Sign-ups (ss) never followed by an email verification (sv) by `until`, per email domain: a burst of at least `min_signups` from one domain, or any from a throw-away domain listed in `disposable_domains`. Fake-account and sign-up fraud campaigns.
+-- doc: Sign-ups (`ss`) with no email verification (`sv`) of the same user before
+-- doc: `until`, per email domain: a burst of at least `min_signups` from one domain,
+-- doc: or any from a throw-away domain in `disposable_domains`. Run it some time
+-- doc: after the sign-ups, or recent ones count as unverified.
+-- doc: Columns: `domain`, `disposable` (1 or 0), `distinct_ips`, `first_seen`,
+-- doc: `last_seen`, `events`, `log_ids`.
 -- detection: medium
 -- key: domain
 -- window: 3600

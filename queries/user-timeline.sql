@@ -1,5 +1,12 @@
 -- name: user-timeline
 -- description: Every event of one user, oldest first.
+-- doc: Every event of one user, oldest first.
+-- doc: Columns: `date`, `type`, `name`, `ip`, `city_name`, `country_code`,
+-- doc: `client_name`, `description`, `log_id`.
+-- doc: ```
+-- doc: date,type,name,ip,city_name,country_code,client_name,description,log_id
+-- doc: 2026-10-01T10:00:00.000Z,s,User logged in successfully,,Berlin,DE,,,90000000000000000000000000000000000000000000000000000040
+-- doc: ```
 -- param: user | text | | the user_id to follow, e.g. auth0|64f1c2 (required)
 -- param: since | time | | first instant to consider (YYYY-MM-DD or RFC 3339; default: whole archive)
 -- param: until | time | | last instant to consider (a bare date includes that whole day; default: whole archive)

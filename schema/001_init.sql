@@ -38,6 +38,10 @@ CREATE TABLE events (
     time_zone         TEXT,
     continent_code    TEXT,
     details           TEXT,
+    -- The event exactly as received: JSON text, or, once the archive has
+    -- trained its dictionary (schema 5), a zstd BLOB of those bytes that
+    -- the json_extract of sqlite3 cannot read: use `auth0-archive query sql`
+    -- (which decodes it), the DuckDB copy or the Parquet export (docs/STORAGE.md).
     raw               TEXT NOT NULL,
     -- The integrity-chain link (chain.seq) that sealed this row.
     chain_seq         INTEGER

@@ -11,12 +11,53 @@ use crate::auth0::{Auth, HttpPolicy, default_audience};
 use crate::cli::{DemoArgs, DetectArgs, Engine, Format, RunArgs};
 use crate::config::{OutputMode, SyncConfig, SyncPlan, parse_base_url};
 use crate::error::{Error, Result};
+use crate::log::note;
 use crate::secret::Secret;
 use crate::simulator::generator::{Spec, generate};
 use crate::simulator::{FakeTenant, TenantState};
 use crate::{query, status, sync};
 
+/// Removes an earlier demo archive and what lives beside it.
+fn start_over(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm", ".duckdb", ".duckdb.wal", ".lock"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::runtime(format!(
+                    "cannot remove the old demo archive {}: {e}",
+                    Path::new(&name).display()
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// `word`, quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@%+,".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
+    if args.fresh {
+        start_over(db)?;
+    } else if db.exists() {
+        note(&format!(
+            "demo: reusing the demo archive {} from an earlier run (only new events are synced); \
+             `auth0-archive demo --fresh` starts over",
+            db.display()
+        ));
+    }
     // Anchored to the hour, so running the demo twice shows an incremental
     // sync with nothing new rather than a second copy of history.
     let end = Utc::now()
@@ -28,11 +69,11 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
     let (client_id, client_secret) = (state.client_id.clone(), state.client_secret.clone());
     let tenant = FakeTenant::start(state)
         .map_err(|e| Error::runtime(format!("cannot start the simulated tenant: {e}")))?;
-    eprintln!(
+    note(&format!(
         "demo: simulated Auth0 tenant with {} events at {}",
         tenant.with(|s| s.events().len()),
         tenant.base_url()
-    );
+    ));
 
     let base_url = parse_base_url(&tenant.base_url())?;
     let cfg = SyncConfig {
@@ -49,7 +90,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         http: HttpPolicy::default(),
         output: OutputMode::default(),
     };
-    eprintln!("demo: $ auth0-archive --db {} sync", db.display());
+    note(&format!("demo: $ auth0-archive --db {} sync", db.display()));
     sync::run_blocking(SyncPlan {
         tenants: vec![cfg],
         follow: None,
@@ -57,7 +98,10 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         head_file: None,
     })?;
     println!();
-    eprintln!("demo: $ auth0-archive --db {} status", db.display());
+    note(&format!(
+        "demo: $ auth0-archive --db {} status",
+        db.display()
+    ));
     status::run(
         db,
         &crate::cli::StatusArgs {
@@ -73,11 +117,11 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
     ] {
         println!();
         let shown: Vec<String> = params.iter().map(|p| format!(" --param {p}")).collect();
-        eprintln!(
+        note(&format!(
             "demo: $ auth0-archive --db {} query run {report}{}",
             db.display(),
             shown.concat()
-        );
+        ));
         query::run_report(
             db,
             &RunArgs {
@@ -91,7 +135,10 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         )?;
     }
     println!();
-    eprintln!("demo: $ auth0-archive --db {} detect", db.display());
+    note(&format!(
+        "demo: $ auth0-archive --db {} detect",
+        db.display()
+    ));
     crate::detect::run(
         db,
         &DetectArgs {
@@ -108,17 +155,23 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         },
     )?;
     let report = db.with_file_name("auth0-demo-report.html");
-    eprintln!(
+    note(&format!(
         "\ndemo: $ auth0-archive --db {} report --out {}",
         db.display(),
         report.display()
-    );
+    ));
     crate::report::write_default(db, &report)?;
     println!("{}", report.display());
-    eprintln!(
-        "\ndemo: next: `auth0-archive --db {} query list`, `query run credential-stuffing`, \
-         `query sql \"SELECT type, count(*) FROM events GROUP BY 1\"`",
-        db.display()
-    );
+    let db_arg = shell_word(&db.display().to_string());
+    note("\ndemo: go on exploring this archive (it is not ./auth0-logs.db, so name it):");
+    for next in [
+        "status",
+        "query list",
+        "query run credential-stuffing",
+        "query sql \"SELECT type, count(*) AS n FROM events GROUP BY 1 ORDER BY n DESC\"",
+        "query run impossible-travel --engine duckdb",
+    ] {
+        note(&format!("  auth0-archive --db {db_arg} {next}"));
+    }
     Ok(())
 }

@@ -114,10 +114,10 @@ pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
     }
     if summary.conflicts > 0 {
         crate::log::warn(&format!(
-            "{} event(s) have a log_id already archived with different content: the archived copies \
+            "{} a log_id already archived with different content: the archived copies \
              were kept, the imported ones are in the conflicts table \
              (SELECT * FROM conflicts via `query sql`)",
-            summary.conflicts
+            crate::text::count_of(summary.conflicts as u64, "event has", "events have")
         ));
     }
     Ok(())

@@ -28,5 +28,6 @@ pub mod simulator;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod text;
 pub mod time;
 pub mod verify;

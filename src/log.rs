@@ -59,3 +59,13 @@ pub fn error(message: &str) {
 pub fn info(message: &str) {
     emit("info", message);
 }
+
+/// A line for the person at the terminal (a summary, progress): as it is in
+/// text mode, an `info` object with `--log-format json`, so that every line
+/// on stderr is JSON then.
+pub fn note(message: &str) {
+    match format() {
+        LogFormat::Text => eprintln!("{message}"),
+        LogFormat::Json => emit("info", message),
+    }
+}

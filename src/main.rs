@@ -5,14 +5,26 @@ use std::process::ExitCode;
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use auth0_archive::cli::{Cli, Command, QueryCommand};
+use auth0_archive::cli::{Cli, Command, QueryCommand, Shell};
 use auth0_archive::error::Error;
+use auth0_archive::log::LogFormat;
 use auth0_archive::{config, demo, detect, export, import, prune, query, status, sync, verify};
 
 const DEFAULT_DB: &str = "./auth0-logs.db";
 const DEFAULT_DEMO_DB: &str = "./auth0-demo.db";
 
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
+    let log_format = log_format_asked();
+    // Whatever goes wrong, one line on stderr in the chosen format, never a
+    // backtrace.
+    std::panic::set_hook(Box::new(move |info| {
+        auth0_archive::log::init(log_format);
+        auth0_archive::log::error(&format!(
+            "internal error: {}; please report it",
+            panic_message(info)
+        ));
+    }));
     // Through ArgMatches, which remember whether a value came from the command
     // line or the environment: `sync` warns about secrets given as flags.
     let parsed = Cli::command().try_get_matches().and_then(|m| {
@@ -23,9 +35,17 @@ fn main() -> ExitCode {
         Ok(parsed) => parsed,
         Err(e) => {
             // --help and --version are not errors.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if log_format == LogFormat::Json {
+                auth0_archive::log::init(log_format);
+                auth0_archive::log::error(e.render().to_string().trim());
+            } else {
+                let _ = e.print();
+            }
+            return ExitCode::from(2);
         }
     };
     auth0_archive::log::init(cli.log_format);
@@ -59,5 +79,62 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
         Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
         Command::Detect(ref args) => detect::run(&db(DEFAULT_DB), args),
         Command::Report(ref args) => auth0_archive::report::run(&db(DEFAULT_DB), args),
+        Command::Completions(ref args) => {
+            let shell = match args.shell {
+                Shell::Bash => clap_complete::Shell::Bash,
+                Shell::Zsh => clap_complete::Shell::Zsh,
+                Shell::Fish => clap_complete::Shell::Fish,
+                Shell::Powershell => clap_complete::Shell::PowerShell,
+            };
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "auth0-archive", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| Error::runtime(format!("cannot write the manual page: {e}"))),
     }
+}
+
+/// A reader that stops early (`| head`) ends us quietly, as it does `cat`
+/// and `grep`: the default SIGPIPE action, which Rust programs start without
+/// (every `println!` would then panic on a closed pipe). Writes to the
+/// archive are transactions, so being stopped between two is safe.
+fn quiet_on_closed_stdout() {
+    // SAFETY: setting a signal's disposition to its default before any
+    // thread starts has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// `--log-format json` (or its env var), read before clap parses, so that
+/// a usage error is JSON too.
+fn log_format_asked() -> LogFormat {
+    let args: Vec<String> = std::env::args().collect();
+    let from_args = args
+        .windows(2)
+        .find_map(|w| match (w[0].as_str(), w[1].as_str()) {
+            ("--log-format", v) => Some(v.to_string()),
+            _ => None,
+        });
+    let from_eq = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--log-format=").map(str::to_string));
+    let value = from_args
+        .or(from_eq)
+        .or_else(|| std::env::var("AUTH0_ARCHIVE_LOG_FORMAT").ok());
+    match value.as_deref() {
+        Some("json") => LogFormat::Json,
+        _ => LogFormat::Text,
+    }
+}
+
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".into())
 }

@@ -48,10 +48,11 @@ impl Progress {
                 if last.elapsed() >= PLAIN_EVERY {
                     *last = Instant::now();
                     let rate = total as f64 / started.elapsed().as_secs_f64().max(0.001);
-                    eprintln!(
-                        "sync: {total} events ({rate:.0}/s){}",
+                    crate::log::note(&format!(
+                        "sync: {} ({rate:.0}/s){}",
+                        crate::text::count(total, "event"),
                         date.map(|d| format!(", at {d}")).unwrap_or_default()
-                    );
+                    ));
                 }
             }
             Progress::Quiet => {}

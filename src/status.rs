@@ -31,6 +31,9 @@ pub struct Status {
     pub conflicts: i64,
     /// The last `detect` run and the findings per severity.
     pub detect: store::findings::DetectStatus,
+    /// Whether `raw` is stored as zstd BLOBs (after the archive trained its
+    /// dictionary): other SQLite tools then need another way to its JSON.
+    pub raw_compressed: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -205,6 +208,10 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         } else {
             0
         },
+        raw_compressed: schema_version >= 5
+            && conn.query_row("SELECT EXISTS (SELECT 1 FROM raw_dictionaries)", [], |r| {
+                r.get(0)
+            })?,
     })
 }
 
@@ -271,6 +278,12 @@ fn print_human(s: &Status) {
         println!(
             "conflicts:      {} (log_ids that arrived again with other content; see the conflicts table)",
             s.conflicts
+        );
+    }
+    if s.raw_compressed {
+        println!(
+            "raw:            zstd-compressed BLOBs (10x smaller); for its JSON use `auth0-archive query sql`, \
+             --engine duckdb or the Parquet export, not sqlite3's json_extract (docs/STORAGE.md)"
         );
     }
     println!("chain head:     {}", s.chain_head.as_deref().unwrap_or("-"));

@@ -45,6 +45,35 @@ pub fn parse_ms(v: &str, end_of_day: bool) -> Result<i64, String> {
     Err(format!("'{v}' is not a time; {GRAMMAR}"))
 }
 
+/// A `since`/`until` pair given by a user, as epoch ms (a bare `until`
+/// date includes its day). An empty range is refused naming both ends, the
+/// same way for every command that takes one: it is a mistake (swapped
+/// dates), and an empty answer would hide it.
+pub fn parse_range(
+    since: Option<&str>,
+    until: Option<&str>,
+    names: (&str, &str),
+) -> Result<(Option<i64>, Option<i64>), String> {
+    let lower = since
+        .map(|v| parse_ms(v, false).map_err(|e| format!("{}: {e}", names.0)))
+        .transpose()?;
+    let upper = until
+        .map(|v| parse_ms(v, true).map_err(|e| format!("{}: {e}", names.1)))
+        .transpose()?;
+    if let (Some(a), Some(b)) = (lower, upper)
+        && a >= b
+    {
+        return Err(format!(
+            "{} {} is not before {} {}: the range is empty (swapped?)",
+            names.0,
+            since.unwrap_or_default().trim(),
+            names.1,
+            until.unwrap_or_default().trim()
+        ));
+    }
+    Ok((lower, upper))
+}
+
 /// `parse_ms` for a lower bound, as a `DateTime`.
 pub fn parse_instant(v: &str) -> Result<DateTime<Utc>, String> {
     let ms = parse_ms(v, false)?;

@@ -73,27 +73,69 @@ pub(super) fn server_message(body: &[u8]) -> String {
 }
 
 pub(super) fn describe_transport(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "connection failed"
-    } else if e.is_body() || e.is_decode() {
-        "the answer broke off"
-    } else {
-        "request failed"
-    };
-    // The URL carries only the checkpoint; the token travels in a header.
+    // Only the host is named: the URL carries the checkpoint, the token
+    // travels in a header, and a password in the URL must not show.
+    let host = e
+        .url()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+        })
+        .unwrap_or_else(|| "the tenant".into());
     let mut source = std::error::Error::source(e);
     let mut detail = String::new();
     while let Some(s) = source {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() {
-        kind.to_string()
+    let lower = detail.to_lowercase();
+    let (what, check) = if e.is_timeout() {
+        (
+            format!("{host} did not answer in time"),
+            "check the network path to it (firewall, proxy) or raise --timeout",
+        )
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        (
+            format!("the name {host} does not resolve (DNS)"),
+            "check --base-url (AUTH0_BASE_URL): it should be your tenant's domain, e.g. acme.us.auth0.com",
+        )
+    } else if lower.contains("refused") {
+        (
+            format!("{host} refused the connection"),
+            "check --base-url (AUTH0_BASE_URL) and that no firewall or proxy is in the way",
+        )
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
+        (
+            format!("the TLS handshake with {host} failed"),
+            "check --base-url, and whether a proxy intercepts TLS with a certificate this machine does not trust",
+        )
+    } else if e.is_connect() {
+        (
+            format!("cannot connect to {host}"),
+            "check --base-url (AUTH0_BASE_URL) and the network",
+        )
+    } else if e.is_body() || e.is_decode() {
+        (format!("the answer from {host} broke off"), "")
     } else {
-        format!("{kind} ({detail})")
+        (format!("the request to {host} failed"), "")
+    };
+    let mut out = what;
+    if !detail.is_empty() {
+        out.push_str(&format!(" ({})", crate::text::one_line(&detail, 160)));
     }
+    if !check.is_empty() {
+        out.push_str(": ");
+        out.push_str(check);
+    }
+    out
+}
+
+/// Whether a failure never reached the server (nothing answered): retried
+/// only briefly while the host has never answered, as it is most often a
+/// wrong URL rather than an outage.
+pub(super) fn never_reached(e: &reqwest::Error) -> bool {
+    e.is_connect() && !e.is_timeout()
 }
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use reqwest::header::{ACCEPT, DATE};
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use super::answer::{Verdict, describe_transport, refused_token, retry_or_fail, server_message};
+use super::answer::{
+    Verdict, describe_transport, never_reached, refused_token, retry_or_fail, server_message,
+};
 use super::pacing::{Pacer, RateLimit, Ticket, backoff};
 use super::server_clock::{ServerClock, epoch_now};
 use super::token::jwt_scopes;
@@ -25,6 +27,10 @@ pub const MAX_TAKE: u32 = 100;
 const MAX_RATE_LIMITED_IN_A_ROW: u32 = 50;
 /// Renew a minted token this long before it expires.
 const TOKEN_RENEW_MARGIN: Duration = Duration::from_secs(60);
+/// Attempts at a host that has never answered before giving up: a refused
+/// connection or a name that does not resolve is most often a wrong URL, and
+/// a minute of retries would only hide that.
+const ATTEMPTS_BEFORE_FIRST_ANSWER: u32 = 3;
 /// Renewals one request may ask for when tokens that had worked expire
 /// under it (parallel workers can see several in a row).
 const MAX_RENEWALS_PER_REQUEST: u32 = 5;
@@ -56,6 +62,8 @@ struct Inner {
     /// Failed attempts since the last answer, over all workers: one retry
     /// budget for the client, not one per worker.
     failures_in_row: AtomicU32,
+    /// Whether the server has answered anything yet.
+    answered: AtomicBool,
     requests: AtomicU64,
     retries: AtomicU64,
     rate_limited: AtomicU64,
@@ -107,6 +115,7 @@ impl Auth0Client {
                 pacer: Mutex::new(Pacer::default()),
                 clock: Mutex::new(ServerClock::default()),
                 failures_in_row: AtomicU32::new(0),
+                answered: AtomicBool::new(false),
                 requests: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
                 rate_limited: AtomicU64::new(0),
@@ -354,12 +363,15 @@ impl Auth0Client {
             self.inner.requests.fetch_add(1, Ordering::Relaxed);
             let sent_at = epoch_now();
             let sent = build().send().await;
+            let mut unreachable = false;
             let problem = match sent {
                 Err(e) => {
                     self.pacer().failed(turn.hand_back());
+                    unreachable = never_reached(&e) && !self.inner.answered.load(Ordering::SeqCst);
                     describe_transport(&e)
                 }
                 Ok(resp) => {
+                    self.inner.answered.store(true, Ordering::SeqCst);
                     let status = resp.status();
                     // Resets are read against the earliest the tenant's
                     // clock may read, so that none is taken for earlier
@@ -402,7 +414,15 @@ impl Auth0Client {
                 }
             };
             let failures = self.inner.failures_in_row.fetch_add(1, Ordering::SeqCst) + 1;
-            if failures > self.inner.policy.max_retries {
+            let budget = if unreachable {
+                self.inner
+                    .policy
+                    .max_retries
+                    .min(ATTEMPTS_BEFORE_FIRST_ANSWER - 1)
+            } else {
+                self.inner.policy.max_retries
+            };
+            if failures > budget {
                 return Err(Error::runtime(format!(
                     "giving up after {failures} attempts; last error: {problem}"
                 )));

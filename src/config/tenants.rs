@@ -91,12 +91,16 @@ impl TenantsFile {
             .collect();
         if chosen.is_empty() {
             let known: Vec<&str> = self.tenants.iter().map(|t| t.name.as_str()).collect();
-            return Err(Error::usage(format!(
-                "no tenant {:?} in {} (known: {})",
-                only.unwrap_or_default(),
-                self.path.display(),
-                known.join(", ")
-            )));
+            let wanted = only.unwrap_or_default();
+            let near = crate::text::closest(wanted, known.iter().copied());
+            return Err(Error::usage(match crate::text::did_you_mean(&near) {
+                Some(hint) => format!("no tenant {wanted:?} in {}: {hint}", self.path.display()),
+                None => format!(
+                    "no tenant {wanted:?} in {} (known: {})",
+                    self.path.display(),
+                    known.join(", ")
+                ),
+            }));
         }
         chosen
             .into_iter()

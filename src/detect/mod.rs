@@ -21,7 +21,7 @@ use crate::query::output::{Sink, Value};
 use crate::query::{Origin, Stop, engine, params};
 use crate::store::findings::{self, Filed, Finding};
 use crate::store::{self, lock::SyncLock};
-use crate::time::{epoch_iso, parse_ms};
+use crate::time::epoch_iso;
 
 mod output;
 mod sigma;
@@ -51,8 +51,12 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
         .iter()
         .find(|n| !reports.iter().any(|r| &r.name == *n))
     {
+        let near = crate::text::closest(unknown, reports.iter().map(|r| r.name.as_str()));
+        let hint = crate::text::did_you_mean(&near)
+            .map(|h| format!(" {h}"))
+            .unwrap_or_default();
         return Err(Error::usage(format!(
-            "--only {unknown}: no detection of that name (see `auth0-archive query list`)"
+            "--only {unknown}: no detection of that name;{hint} (see `auth0-archive query list`)"
         )));
     }
     if !db.exists() {
@@ -128,14 +132,16 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     });
     print(&shown, args.format)?;
     if !args.quiet {
-        eprintln!(
-            "auth0-archive: detect: {detections} detection(s), {new_count} new finding(s){}",
+        crate::log::note(&format!(
+            "auth0-archive: detect: {}, {}{}",
+            crate::text::count(detections as u64, "detection"),
+            crate::text::count(new_count as u64, "new finding"),
             if window.is_some() {
                 format!(", {} in the window", reported.len())
             } else {
                 String::new()
             }
-        );
+        ));
     }
     if let Some(level) = args.fail_on {
         let worst = reported
@@ -146,7 +152,8 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
             .count();
         if worst > 0 {
             return Err(Error::Findings(format!(
-                "{worst} new finding(s) at or above {} (--fail-on)",
+                "{} at or above {} (--fail-on)",
+                crate::text::count(worst as u64, "new finding"),
                 threshold(level).as_str()
             )));
         }
@@ -167,21 +174,13 @@ fn explicit_window(args: &DetectArgs) -> Result<Option<(i64, i64)>> {
     if args.since.is_none() && args.until.is_none() {
         return Ok(None);
     }
-    let bound = |v: &Option<String>, upper: bool, flag: &str| -> Result<i64> {
-        match v {
-            None if upper => Ok(i64::MAX),
-            None => Ok(i64::MIN),
-            Some(v) => parse_ms(v, upper).map_err(|e| Error::usage(format!("--{flag}: {e}"))),
-        }
-    };
-    let (since, until) = (
-        bound(&args.since, false, "since")?,
-        bound(&args.until, true, "until")?,
-    );
-    if since >= until {
-        return Err(Error::usage("--since is not before --until"));
-    }
-    Ok(Some((since, until)))
+    let (since, until) = crate::time::parse_range(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        ("--since", "--until"),
+    )
+    .map_err(Error::usage)?;
+    Ok(Some((since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX))))
 }
 
 /// Runs one detection over its unexamined events (or the given window) and

@@ -18,6 +18,7 @@ use crate::cli::ExportArgs;
 use crate::error::{Context, Error, Result};
 use crate::event::event_columns;
 use crate::mirror;
+use crate::text::count;
 use crate::time::{DAY_MS, epoch_day, now_iso, parse_ms};
 
 mod files;
@@ -94,6 +95,12 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
 }
 
 fn day_range(args: &ExportArgs) -> Result<(i64, i64)> {
+    crate::time::parse_range(
+        args.since.as_deref(),
+        args.until.as_deref(),
+        ("--since", "--until"),
+    )
+    .map_err(Error::usage)?;
     let bound = |v: &Option<String>, upper: bool, flag: &str| -> Result<i64> {
         match v {
             None => Ok(if upper { i64::MAX } else { i64::MIN }),
@@ -295,13 +302,16 @@ pub fn run(db: &Path, args: &ExportArgs) -> Result<()> {
     let summary = export_to(db, &args.out, args)?;
     let mut out = io::stdout().lock();
     let line = format!(
-        "exported {} day(s) ({} events) to {}; {} day(s) unchanged{}\n",
-        summary.days_written,
-        summary.rows_written,
+        "exported {} ({}) to {}; {} unchanged{}\n",
+        count(summary.days_written as u64, "day"),
+        count(summary.rows_written as u64, "event"),
         args.out.display(),
-        summary.days_unchanged,
+        count(summary.days_unchanged as u64, "day"),
         if summary.days_removed > 0 {
-            format!(", {} emptied day(s) removed", summary.days_removed)
+            format!(
+                ", {} removed",
+                count(summary.days_removed as u64, "emptied day")
+            )
         } else {
             String::new()
         }
@@ -440,9 +450,10 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     write_atomic(&success, b"").context(&format!("cannot write {}", success.display()))?;
     record::record(db, dir, &manifest);
     if undated > 0 {
-        eprintln!(
-            "auth0-archive: note: {undated} event(s) without a parseable date were not exported (see `raw` in the archive)"
-        );
+        crate::log::note(&format!(
+            "auth0-archive: note: {} without a parseable date were not exported (see `raw` in the archive)",
+            crate::text::count(undated as u64, "event")
+        ));
     }
     Ok(summary)
 }

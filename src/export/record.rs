@@ -47,9 +47,9 @@ pub(super) fn record(db: &Path, dir: &Path, manifest: &Manifest) {
             .map_err(|e| e.to_string())
         });
     if let Err(e) = done {
-        eprintln!(
-            "auth0-archive: warning: the export is complete, but recording it in the archive failed ({e}); \
+        crate::log::warn(&format!(
+            "the export is complete, but recording it in the archive failed ({e}); \
              `prune` will not count it until an export records it"
-        );
+        ));
     }
 }

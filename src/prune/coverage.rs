@@ -159,11 +159,15 @@ pub(super) fn check(conn: &Connection, plan: &Plan) -> Result<Verdict> {
             };
             if *then != now && !partly_pruned {
                 why.get_or_insert(format!(
-                    "the export in {} holds {} event(s) of it and the archive {} now{}: export again",
+                    "the export in {} holds {} of it and the archive {} now{}: export again",
                     export.dir,
-                    then.rows,
+                    crate::text::count(then.rows as u64, "event"),
                     now.rows,
-                    if then.rows == now.rows { ", with other contents" } else { "" }
+                    if then.rows == now.rows {
+                        ", with other contents"
+                    } else {
+                        ""
+                    }
                 ));
                 continue;
             }
@@ -187,8 +191,8 @@ pub(super) fn check(conn: &Connection, plan: &Plan) -> Result<Verdict> {
                 match going.iter().filter(|e| !there.contains(*e)).count() {
                     0 => Ok(()),
                     n => Err(format!(
-                        "{n} of the {} event(s) to delete are not in its file {} (archived after the day was first pruned)",
-                        going.len(),
+                        "{n} of the {} to delete are not in its file {} (archived after the day was first pruned)",
+                        crate::text::count(going.len() as u64, "event"),
                         file.display()
                     )),
                 }

@@ -74,9 +74,9 @@ pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
             )));
         }
         Verdict::Uncovered { day, why } => {
-            eprintln!(
-                "auth0-archive: warning: --without-export: deleting events no complete export holds, from {day} on ({why})"
-            );
+            crate::log::warn(&format!(
+                "--without-export: deleting events no complete export holds, from {day} on ({why})"
+            ));
             Default::default()
         }
     };
@@ -131,8 +131,8 @@ fn span(days: &std::collections::BTreeMap<i64, u64>) -> String {
         return String::new();
     };
     format!(
-        " ({} day(s), {} to {})",
-        days.len(),
+        " ({}, {} to {})",
+        crate::text::count(days.len() as u64, "day"),
         epoch_day(*first).unwrap_or_default(),
         epoch_day(*last).unwrap_or_default()
     )

@@ -30,6 +30,9 @@
 //! `until` and `tenant` parameters and return `first_seen`, `last_seen`
 //! (stored time text), `events` (how many events the finding rests on) and
 //! `log_ids` (those events' ids, space-separated), besides its key.
+//!
+//! `-- doc:` lines hold the longer Markdown documentation that
+//! `docs/REPORTS.md` is generated from (see `reference`).
 
 use crate::error::{Error, Result};
 
@@ -167,6 +170,8 @@ pub struct ParamSpec {
 pub struct Report {
     pub name: String,
     pub description: String,
+    /// Longer documentation in Markdown (`-- doc:` lines), for docs/REPORTS.md.
+    pub doc: Vec<String>,
     pub params: Vec<ParamSpec>,
     /// The whole file, header included (comments are valid SQL).
     pub sql: &'static str,
@@ -234,22 +239,33 @@ pub fn find(name: &str) -> Result<Report> {
         return Ok(r.clone());
     }
     let names: Vec<&str> = all.iter().map(|r| r.name.as_str()).collect();
-    Err(Error::usage(format!(
-        "unknown report '{name}'; saved reports are: {} (see `auth0-archive query list`)",
-        names.join(", ")
-    )))
+    let near = crate::text::closest(name, names.iter().copied());
+    Err(Error::usage(match crate::text::did_you_mean(&near) {
+        Some(hint) => {
+            format!("unknown report '{name}': {hint} (all of them: `auth0-archive query list`)")
+        }
+        None => format!(
+            "unknown report '{name}'; saved reports are: {} (see `auth0-archive query list`)",
+            names.join(", ")
+        ),
+    }))
 }
 
 /// Parses a report file's comment header.
 pub fn parse(text: &'static str) -> Result<Report, String> {
     let mut name = None;
     let mut description = None;
+    let mut doc = Vec::new();
     let mut params = Vec::new();
     let (mut severity, mut key, mut window_s) = (None, None, 0);
     for line in text.lines() {
         let Some(comment) = line.trim().strip_prefix("--") else {
             break; // the header ends at the first non-comment line
         };
+        if let Some(v) = comment.trim_start().strip_prefix("doc:") {
+            doc.push(v.strip_prefix(' ').unwrap_or(v).to_string());
+            continue;
+        }
         let comment = comment.trim();
         if let Some(v) = comment.strip_prefix("name:") {
             name = Some(v.trim().to_string());
@@ -300,6 +316,7 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
     Ok(Report {
         name,
         description,
+        doc,
         params,
         sql: text,
         detection,

@@ -11,6 +11,7 @@ pub mod engine;
 pub mod output;
 pub mod params;
 mod parquet;
+pub mod reference;
 mod sqlite;
 
 use std::io::{self, BufWriter, Write};

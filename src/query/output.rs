@@ -202,8 +202,20 @@ impl<W: Write> Sink for Json<W> {
     }
 }
 
-/// Widest a table cell gets before it is cut with an ellipsis.
+/// Widest a prose cell gets before it is cut with an ellipsis. Identifiers
+/// are never cut: a user copies them into the next command.
 const MAX_CELL: usize = 48;
+
+/// Whether a column holds identifiers (ids, keys, the ids a finding rests
+/// on), which a table must show whole.
+fn identifier_column(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "id" | "ids" | "key" | "log_ids" | "ip" | "hostname"
+    ) || name.ends_with("_id")
+        || name.ends_with("_ids")
+}
 
 /// Buffers rows to align columns; numbers are right-aligned.
 struct Table<W: Write> {
@@ -222,7 +234,7 @@ impl<W: Write> Table<W> {
     }
 }
 
-fn cell(v: &Value) -> (String, bool) {
+fn cell(v: &Value, identifier: bool) -> (String, bool) {
     let numeric = matches!(v, Value::Int(_) | Value::Real(_));
     // Control characters would break the grid.
     let text: String = v
@@ -230,7 +242,10 @@ fn cell(v: &Value) -> (String, bool) {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    if text.chars().count() > MAX_CELL {
+    // Prose has spaces; a value without any is a token (an id, an email, a
+    // URL) that is useless cut, whatever its column.
+    let prose = !identifier && text.contains(' ');
+    if prose && text.chars().count() > MAX_CELL {
         let cut: String = text.chars().take(MAX_CELL - 1).collect();
         (format!("{cut}…"), numeric)
     } else {
@@ -244,7 +259,13 @@ impl<W: Write> Sink for Table<W> {
         Ok(())
     }
     fn row(&mut self, row: &[Value]) -> io::Result<()> {
-        self.rows.push(row.iter().map(cell).collect());
+        let names = &self.names;
+        self.rows.push(
+            row.iter()
+                .enumerate()
+                .map(|(i, v)| cell(v, names.get(i).is_some_and(|n| identifier_column(n))))
+                .collect(),
+        );
         Ok(())
     }
     fn finish(&mut self) -> io::Result<()> {
@@ -343,10 +364,16 @@ mod tests {
     }
 
     #[test]
-    fn table_truncates_long_values() {
-        let long = "x".repeat(200);
-        let out = render(Format::Table, &[vec![Value::Text(long), Value::Int(1)]]);
+    fn table_shortens_prose_but_never_an_identifier() {
+        let prose = "word ".repeat(40);
+        let out = render(Format::Table, &[vec![Value::Text(prose), Value::Int(1)]]);
         assert!(out.contains('…'));
         assert!(out.lines().all(|l| l.chars().count() < 80));
+        let token = "9".repeat(120);
+        let out = render(
+            Format::Table,
+            &[vec![Value::Text(token.clone()), Value::Int(1)]],
+        );
+        assert!(out.contains(&token), "{out}");
     }
 }

@@ -104,6 +104,16 @@ pub fn bind(report: &Report, args: &[String]) -> Result<(String, Vec<Bound>)> {
         given.push((key, value));
     }
 
+    let given_value = |k: &str| given.iter().find(|(g, _)| *g == k).map(|(_, v)| *v);
+    // A value that is not a time is reported below, with the parameter.
+    if let (Some(since), Some(until)) = (given_value("since"), given_value("until"))
+        && crate::time::parse_ms(since, false).is_ok()
+        && crate::time::parse_ms(until, true).is_ok()
+    {
+        crate::time::parse_range(Some(since), Some(until), ("since", "until"))
+            .map_err(|e| Error::usage(format!("report {}: {e}", report.name)))?;
+    }
+
     let mut values: Vec<(&str, Bound)> = Vec::new();
     for spec in &report.params {
         let raw = given

@@ -37,16 +37,15 @@ pub struct Filter {
 
 impl Filter {
     pub fn from_args(args: &ReportArgs) -> Result<Self> {
-        let time = |v: &Option<String>, flag: &str, end: bool| -> Result<Option<i64>> {
-            v.as_deref()
-                .map(|s| {
-                    crate::time::parse_ms(s, end).map_err(|e| Error::usage(format!("{flag}: {e}")))
-                })
-                .transpose()
-        };
+        let (since, until) = crate::time::parse_range(
+            args.since.as_deref(),
+            args.until.as_deref(),
+            ("--since", "--until"),
+        )
+        .map_err(Error::usage)?;
         Ok(Filter {
-            since: time(&args.since, "--since", false)?,
-            until: time(&args.until, "--until", true)?,
+            since,
+            until,
             tenant: args.tenant.clone(),
             user: args.user.clone(),
         })
@@ -94,13 +93,13 @@ pub fn run(db: &Path, args: &ReportArgs) -> Result<()> {
     let html = page::render(&report, args);
     write(&args.out, html.as_bytes())?;
     println!("{}", args.out.display());
-    eprintln!(
-        "auth0-archive: report: {} events, {} finding(s), {:.1} KB in {:.1} s",
-        report.overview.events,
-        report.attacks.total,
+    crate::log::note(&format!(
+        "auth0-archive: report: {}, {}, {:.1} KB in {:.1} s",
+        crate::text::count(report.overview.events as u64, "event"),
+        crate::text::count(report.attacks.total as u64, "finding"),
         html.len() as f64 / 1e3,
         started.elapsed().as_secs_f64()
-    );
+    ));
     Ok(())
 }
 

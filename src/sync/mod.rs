@@ -34,7 +34,9 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
         .build()
         .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
     let stop = Arc::new(AtomicBool::new(false));
-    runtime.block_on(async {
+    let created = plan.tenants.first().is_some_and(|t| !t.db.exists());
+    let mut archived = 0u64;
+    let result = runtime.block_on(async {
         watch_signals(stop.clone());
         let Some(first) = plan.tenants.first() else {
             return Ok(());
@@ -56,6 +58,7 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                     result = result.and(Err(e));
                 }
                 if let Some(summary) = &summary {
+                    archived += summary.inserted + summary.rejected;
                     summary::print(
                         summary,
                         cfg.output.json,
@@ -92,7 +95,26 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                 return Ok(());
             }
         }
-    })
+    });
+    // Not when another sync holds the lock: the files are its own.
+    if matches!(&result, Err(e) if !matches!(e, Error::Locked(_)))
+        && created
+        && archived == 0
+        && let Some(first) = plan.tenants.first()
+    {
+        remove_empty_archive(&first.db);
+    }
+    result
+}
+
+/// A first sync that archived nothing (bad credentials, a wrong host)
+/// leaves no empty archive behind to puzzle `status` later.
+fn remove_empty_archive(db: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        let _ = std::fs::remove_file(&name);
+    }
 }
 
 /// Sleeps for `d`; `false` if a stop signal came first.

@@ -121,9 +121,9 @@ pub async fn run(
     let head_after = chain::head(&conn).ok().flatten();
     if totals.conflicts > 0 {
         crate::log::warn(&format!(
-            "{} event(s) arrived again with different content: the first copies were kept, \
+            "{} arrived again with different content: the first copies were kept, \
              the others are in the conflicts table for review",
-            totals.conflicts
+            crate::text::count(totals.conflicts as u64, "event")
         ));
     }
     let summary = Summary {

@@ -69,7 +69,7 @@ fn an_event_archived_after_the_export_makes_prune_refuse_naming_its_day() {
     let out = cli(&a.db, &["prune", "--before", "2026-10-03", "--yes"]);
     refused(
         &out,
-        &["2026-10-02", "holds 20 event(s)", "21 now", "export again"],
+        &["2026-10-02", "holds 20 events", "21 now", "export again"],
     );
     assert_eq!(events_left(&a.db), 61);
     // Exported again, the day is covered.
@@ -155,7 +155,7 @@ fn a_link_straddling_midnight_prunes_part_of_a_day_and_the_rest_later() {
         &["prune", "--before", "2026-10-02T05:00:00Z", "--yes"],
     ));
     assert!(
-        said.contains("deleted 25 events") && said.contains("2 day(s)"),
+        said.contains("deleted 25 events") && said.contains("2 days"),
         "{said}"
     );
     // A later export keeps both pruned days' files whole.

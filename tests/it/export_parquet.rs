@@ -41,7 +41,7 @@ fn export_writes_one_zstd_file_per_day_and_a_complete_manifest() {
     let a = fixture();
     let out = a.dir.path().join("parquet");
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 3 day(s) (120 events)"), "{said}");
+    assert!(said.contains("exported 3 days (120 events)"), "{said}");
     for day in ["2026-10-01", "2026-10-02", "2026-10-03"] {
         assert!(
             out.join(format!("date={day}/events.parquet")).is_file(),
@@ -163,13 +163,13 @@ fn a_second_export_rewrites_only_days_that_gained_events() {
     let before1 = std::fs::metadata(&day1).unwrap().modified().unwrap();
     let said = export(&a.db, &out, &[]);
     assert!(
-        said.contains("exported 0 day(s)") && said.contains("3 day(s) unchanged"),
+        said.contains("exported 0 days") && said.contains("3 days unchanged"),
         "{said}"
     );
 
     add(&a.db, &[ev("s", 2 * DAY + 23 * HOUR).user("auth0|late")]);
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (41 events)"), "{said}");
+    assert!(said.contains("exported 1 day (41 events)"), "{said}");
     assert_eq!(
         std::fs::metadata(&day1).unwrap().modified().unwrap(),
         before1
@@ -195,7 +195,7 @@ fn since_and_until_pick_whole_days() {
         &out,
         &["--since", "2026-10-02", "--until", "2026-10-02"],
     );
-    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    assert!(said.contains("exported 1 day (40 events)"), "{said}");
     assert!(!out.join("date=2026-10-01").exists());
     assert!(!out.join("date=2026-10-03").exists());
     let bad = cli(
@@ -230,7 +230,7 @@ fn an_interrupted_export_is_not_marked_complete_and_is_redone() {
     )
     .unwrap();
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    assert!(said.contains("exported 1 day (40 events)"), "{said}");
     assert!(out.join("_SUCCESS").is_file());
     assert_eq!(manifest(&out)["complete"], true);
     let conn = duckdb::Connection::open_in_memory().unwrap();
@@ -393,7 +393,7 @@ fn a_day_whose_raw_changes_or_that_gains_or_swaps_an_event_gets_a_new_fingerprin
         id
     };
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    assert!(said.contains("exported 1 day (40 events)"), "{said}");
     let second = fingerprints(&out);
     assert_ne!(second["2026-10-02"], first["2026-10-02"]);
     assert_eq!(second["2026-10-01"], first["2026-10-01"]);
@@ -418,7 +418,7 @@ fn a_day_whose_raw_changes_or_that_gains_or_swaps_an_event_gets_a_new_fingerprin
     // An event added to day 3.
     add(&a.db, &[ev("s", 2 * DAY + 23 * HOUR)]);
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (41 events)"), "{said}");
+    assert!(said.contains("exported 1 day (41 events)"), "{said}");
     let third = fingerprints(&out);
     assert_ne!(third["2026-10-03"], second["2026-10-03"]);
     assert_eq!(third["2026-10-02"], second["2026-10-02"]);
@@ -434,7 +434,7 @@ fn a_day_whose_raw_changes_or_that_gains_or_swaps_an_event_gets_a_new_fingerprin
     }
     add(&a.db, &[ev("s", 5 * HOUR)]);
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (40 events)"), "{said}");
+    assert!(said.contains("exported 1 day (40 events)"), "{said}");
     let fourth = fingerprints(&out);
     assert_ne!(fourth["2026-10-01"], third["2026-10-01"]);
     assert_eq!(manifest(&out)["days"]["2026-10-01"]["rows"], 40);
@@ -456,11 +456,11 @@ fn a_manifest_of_the_previous_format_has_every_day_rewritten_once() {
     }
     std::fs::write(out.join("_manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 3 day(s) (120 events)"), "{said}");
+    assert!(said.contains("exported 3 days (120 events)"), "{said}");
     assert_eq!(manifest(&out)["format"], 2);
     let said = export(&a.db, &out, &[]);
     assert!(
-        said.contains("exported 0 day(s)") && said.contains("3 day(s) unchanged"),
+        said.contains("exported 0 days") && said.contains("3 days unchanged"),
         "{said}"
     );
 }
@@ -494,7 +494,7 @@ fn a_completion_marker_that_cannot_be_removed_aborts_the_export() {
     // Once the obstacle is gone the export completes.
     std::fs::remove_dir_all(out.join("_SUCCESS")).unwrap();
     let said = export(&a.db, &out, &[]);
-    assert!(said.contains("exported 1 day(s) (41 events)"), "{said}");
+    assert!(said.contains("exported 1 day (41 events)"), "{said}");
     assert!(out.join("_SUCCESS").is_file());
 }
 

@@ -4,13 +4,15 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod examples;
+
 use crate::log::LogFormat;
 use crate::secret::Secret;
 
 /// Archive an Auth0 tenant's log events into a local SQLite file and
 /// investigate them offline with saved forensic reports, SQL and Parquet.
 #[derive(Debug, Parser)]
-#[command(name = "auth0-archive", version, about, long_about = None)]
+#[command(name = "auth0-archive", version, about, long_about = None, after_help = examples::TOP)]
 pub struct Cli {
     /// SQLite archive file [default: ./auth0-logs.db; ./auth0-demo.db for `demo`]
     #[arg(long, global = true, env = "AUTH0_ARCHIVE_DB", value_name = "PATH")]
@@ -27,24 +29,54 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Fetch new log events since the stored checkpoint (first run: everything retained)
+    #[command(after_help = examples::SYNC)]
     Sync(Box<SyncArgs>),
     /// Show what is archived, up to when, and how the last sync went
+    #[command(after_help = examples::STATUS)]
     Status(StatusArgs),
     /// Run saved reports or read-only SQL, export Parquet
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::QUERY)]
     Query(QueryCommand),
     /// The whole flow with no Auth0 account: a simulated tenant, a sync, status and reports
+    #[command(after_help = examples::DEMO)]
     Demo(DemoArgs),
     /// Recompute the integrity chain; report the first altered, inserted or deleted event
+    #[command(after_help = examples::VERIFY)]
     Verify(VerifyArgs),
     /// Back-fill events from log-stream exports or saved API pages (NDJSON or JSON arrays, gzip accepted)
+    #[command(after_help = examples::IMPORT)]
     Import(ImportArgs),
     /// Delete archived events older than a date (the integrity chain stays verifiable)
+    #[command(after_help = examples::PRUNE)]
     Prune(PruneArgs),
     /// Run the saved detections over events not examined yet; print new findings
+    #[command(after_help = examples::DETECT)]
     Detect(DetectArgs),
     /// Write an investigation report: one self-contained HTML page (charts, map, findings)
+    #[command(after_help = examples::REPORT)]
     Report(ReportArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) on stdout
+    #[command(after_help = examples::COMPLETIONS)]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout
+    #[command(after_help = examples::MAN)]
+    Man,
+}
+
+/// The shells `completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
@@ -270,17 +302,24 @@ pub struct DemoArgs {
     /// Number of events the simulated tenant holds
     #[arg(long, default_value_t = 3000, value_name = "N")]
     pub events: usize,
+    /// Delete the demo archive of an earlier run first (otherwise it is reused)
+    #[arg(long)]
+    pub fresh: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum QueryCommand {
     /// List the saved reports with their parameters
+    #[command(after_help = examples::QUERY_LIST)]
     List(ListArgs),
     /// Run a saved report
+    #[command(after_help = examples::QUERY_RUN)]
     Run(RunArgs),
     /// Run read-only ad-hoc SQL against the archive
+    #[command(after_help = examples::QUERY_SQL)]
     Sql(SqlArgs),
     /// Export events to Parquet (zstd), partitioned by day, through DuckDB
+    #[command(after_help = examples::QUERY_EXPORT)]
     Export(ExportArgs),
 }
 
