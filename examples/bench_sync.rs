@@ -5,7 +5,8 @@
 //!
 //! ```sh
 //! cargo run --release --example bench_sync -- all          # the three scenarios of BENCHMARKS.md
-//! cargo run --release --example bench_sync -- pacing       # the pacing scenarios of BENCHMARKS.md
+//! cargo run --release --example bench_sync -- pacing       # every limiter of BENCHMARKS.md "Pacing"
+//! cargo run --release --example bench_sync -- catchup [--events 1000000]  # cron-style catch-ups
 //! cargo run --release --example bench_sync -- one --events 200000 --rps 10 --latency-ms 50
 //! cargo run --release --example bench_sync -- lean --per-day 15000 --days 30
 //! # lean: bytes/event after a fresh backfill of DAYS days, then after DAYS
@@ -20,7 +21,8 @@ use std::time::{Duration, Instant};
 
 use auth0_archive::simulator::generator::{Spec, generate};
 use auth0_archive::simulator::{
-    FakeTenant, Limiter, RateLimit, StoredEvent, TenantClock, TenantState,
+    FakeTenant, Limiter, RateLimit, RateLimitHeaders, StoredEvent, TenantClock, TenantState,
+    WindowPhase,
 };
 use chrono::{TimeZone, Utc};
 
@@ -40,6 +42,13 @@ struct Scenario {
     /// The limit is `rps` requests per 1 s window rather than a token
     /// bucket of `rps` tokens refilled at `rps` a second.
     fixed_window: bool,
+    /// The bucket's burst, when not `rps`.
+    burst: Option<f64>,
+    /// Where windows begin, and how limits are told.
+    window_phase: WindowPhase,
+    headers: RateLimitHeaders,
+    /// The tenant's clock is this many seconds ahead of ours.
+    clock_offset: f64,
     /// Another client spending this many requests a second of the limit.
     other_rps: Option<f64>,
     latency_ms: u64,
@@ -57,6 +66,10 @@ impl Scenario {
             events,
             rps,
             fixed_window: false,
+            burst: None,
+            window_phase: WindowPhase::UnixAligned,
+            headers: RateLimitHeaders::ResetEpoch,
+            clock_offset: 0.0,
             other_rps: None,
             latency_ms,
             days: 7,
@@ -102,49 +115,7 @@ fn main() {
                     .unwrap_or(0),
             )
         }],
-        // Each about 50 s at the ceiling.
-        Some("pacing") => vec![
-            Scenario {
-                fixed_window: true,
-                floor: false,
-                ..Scenario::new(
-                    "fixed window, 10 requests per second, 50 ms latency",
-                    50_000,
-                    Some(10.0),
-                    50,
-                )
-            },
-            Scenario {
-                floor: false,
-                ..Scenario::new(
-                    "token bucket, 10 req/s (burst 10), 50 ms latency",
-                    50_000,
-                    Some(10.0),
-                    50,
-                )
-            },
-            Scenario {
-                other_rps: Some(3.0),
-                floor: false,
-                ..Scenario::new(
-                    "token bucket, 10 req/s (burst 10), another client spending 3 req/s, 50 ms latency",
-                    35_000,
-                    Some(10.0),
-                    50,
-                )
-            },
-            Scenario {
-                fixed_window: true,
-                other_rps: Some(3.0),
-                floor: false,
-                ..Scenario::new(
-                    "fixed window, 10 requests per second, another client spending 3 req/s, 50 ms latency",
-                    35_000,
-                    Some(10.0),
-                    50,
-                )
-            },
-        ],
+        Some("pacing") => pacing_scenarios(),
         _ => vec![
             Scenario {
                 reference: true,
@@ -157,6 +128,12 @@ fn main() {
             },
         ],
     };
+    if args.get(1).map(String::as_str) == Some("catchup") {
+        let archived = flag("--events").and_then(|v| v.parse().ok());
+        catch_up(archived.unwrap_or(1_000_000), 1_000, 3);
+        return;
+    }
+    let pacing = args.get(1).map(String::as_str) == Some("pacing");
     println!(
         "machine: {} cores; auth0-archive {}",
         std::thread::available_parallelism()
@@ -164,9 +141,119 @@ fn main() {
             .unwrap_or(0),
         env!("CARGO_PKG_VERSION")
     );
+    let mut table = Vec::new();
     for s in scenarios {
-        run_scenario(&s);
+        table.push((s.clone(), run_scenario(&s)));
     }
+    if pacing {
+        println!("\n| limiter | events | wall | % of the sustained ceiling | 429s |");
+        println!("|---|---|---|---|---|");
+        for (s, o) in table {
+            println!(
+                "| {} | {} | {:.1} s | **{:.0}%** of {:.0} events/s | {} of {} = **{:.2}%** |",
+                s.name,
+                s.events,
+                o.wall,
+                100.0 * o.share_of_ceiling,
+                o.ceiling,
+                o.rate_limited,
+                o.requests,
+                100.0 * o.rate_limited as f64 / o.requests.max(1) as f64
+            );
+        }
+    }
+}
+
+/// Every limiter of the pacing table, each about 50 s at its sustained
+/// ceiling (rps x 100 events a second; with another client, what it leaves).
+fn pacing_scenarios() -> Vec<Scenario> {
+    let at_ceiling = |rps: f64| (rps * 100.0 * 50.0) as usize;
+    let bucket = |name, rps: f64, burst: f64| Scenario {
+        burst: Some(burst),
+        floor: false,
+        ..Scenario::new(name, at_ceiling(rps), Some(rps), 50)
+    };
+    let window = |name, phase| Scenario {
+        fixed_window: true,
+        window_phase: phase,
+        floor: false,
+        ..Scenario::new(name, at_ceiling(10.0), Some(10.0), 50)
+    };
+    vec![
+        // Twice as long: slicing a short backfill costs a partial page per
+        // slice, which at 2 req/s would weigh on the figure.
+        Scenario {
+            events: 2 * at_ceiling(2.0),
+            ..bucket("token bucket 2 req/s, burst 2 (the Free plan)", 2.0, 2.0)
+        },
+        window(
+            "fixed window 10 per 1 s from the first request after the last ended, reset rounded up",
+            WindowPhase::FromFirstRequest,
+        ),
+        bucket("token bucket 16 req/s, burst 16", 16.0, 16.0),
+        bucket("token bucket 10 req/s, burst 120", 10.0, 120.0),
+        Scenario {
+            other_rps: Some(3.0),
+            events: at_ceiling(7.0),
+            ..bucket(
+                "token bucket 10 req/s, burst 10, another client spending 3 req/s",
+                10.0,
+                10.0,
+            )
+        },
+        bucket("token bucket 10 req/s, burst 10", 10.0, 10.0),
+        window(
+            "fixed window 10 per 1 s on the Unix second",
+            WindowPhase::UnixAligned,
+        ),
+        Scenario {
+            other_rps: Some(3.0),
+            events: at_ceiling(7.0),
+            ..window(
+                "fixed window 10 per 1 s on the Unix second, another client spending 3 req/s",
+                WindowPhase::UnixAligned,
+            )
+        },
+        Scenario {
+            clock_offset: 2.0,
+            ..window(
+                "fixed window 10 per 1 s on the Unix second, tenant clock 2 s ahead",
+                WindowPhase::UnixAligned,
+            )
+        },
+        Scenario {
+            clock_offset: -2.0,
+            ..bucket(
+                "token bucket 2 req/s, burst 2, tenant clock 2 s behind",
+                2.0,
+                2.0,
+            )
+        },
+        Scenario {
+            headers: RateLimitHeaders::ResetSecondsFromNow,
+            ..window(
+                "fixed window 10 per 1 s from the first request, reset in seconds from now",
+                WindowPhase::FromFirstRequest,
+            )
+        },
+        Scenario {
+            headers: RateLimitHeaders::None,
+            ..bucket(
+                "token bucket 10 req/s, burst 10, no rate-limit headers (429 + Retry-After only)",
+                10.0,
+                10.0,
+            )
+        },
+    ]
+}
+
+/// What one scenario measured of our sync.
+struct Outcome {
+    wall: f64,
+    ceiling: f64,
+    share_of_ceiling: f64,
+    requests: u64,
+    rate_limited: u64,
 }
 
 /// `n` events over the `days` days before 2026-11-20, generated a week at a
@@ -188,7 +275,7 @@ fn events(n: usize, days: i64) -> Vec<StoredEvent> {
     out
 }
 
-fn run_scenario(s: &Scenario) {
+fn run_scenario(s: &Scenario) -> Outcome {
     println!("\n== {} : {} events ==", s.name, s.events);
     let mut evs = events(s.events, s.days);
     let raw_bytes: usize = evs.iter().map(|e| e.raw.len()).sum();
@@ -206,6 +293,7 @@ fn run_scenario(s: &Scenario) {
         None => temp.path().to_path_buf(),
     };
 
+    let outcome;
     let ours = {
         // The tenant takes the events unless the reference loop needs them
         // again (at 10M events a second copy would not fit in memory).
@@ -244,6 +332,14 @@ fn run_scenario(s: &Scenario) {
             &db,
             s.rps,
         );
+        let ceiling = (s.rps.unwrap_or(0.0) - s.other_rps.unwrap_or(0.0)) * 100.0;
+        outcome = Outcome {
+            wall: cost.wall,
+            ceiling,
+            share_of_ceiling: s.events as f64 / cost.wall / ceiling.max(1e-9),
+            requests: stats.log_requests,
+            rate_limited: stats.rate_limited,
+        };
         if let Some(other) = s.other_rps {
             let share = s.rps.unwrap_or(0.0) - other;
             println!(
@@ -286,7 +382,7 @@ fn run_scenario(s: &Scenario) {
     }
 
     if !s.floor {
-        return;
+        return outcome;
     }
     for (defer, what) in [
         (false, "INSERT ... SELECT into the same schema and indexes"),
@@ -300,6 +396,7 @@ fn run_scenario(s: &Scenario) {
             ours.0.cpu / (s.events as f64 / floor)
         );
     }
+    outcome
 }
 
 fn start(evs: Vec<StoredEvent>, s: &Scenario) -> FakeTenant {
@@ -309,7 +406,13 @@ fn start(evs: Vec<StoredEvent>, s: &Scenario) -> FakeTenant {
     if let Some(newest) = state.newest_event_time() {
         state.clock = TenantClock::reading(newest + chrono::Duration::minutes(1));
     }
+    // Or just that far from ours (the events are then weeks old).
+    if s.clock_offset != 0.0 {
+        state.clock = TenantClock::skewed(s.clock_offset);
+    }
     state.latency = Duration::from_millis(s.latency_ms);
+    state.window_phase = s.window_phase;
+    state.rate_limit_headers = s.headers;
     if let Some(rps) = s.rps {
         state.set_limiter(Some(if s.fixed_window {
             Limiter::FixedWindow {
@@ -319,7 +422,7 @@ fn start(evs: Vec<StoredEvent>, s: &Scenario) -> FakeTenant {
         } else {
             Limiter::TokenBucket(RateLimit {
                 per_second: rps,
-                burst: rps,
+                burst: s.burst.unwrap_or(rps),
             })
         }));
         state.set_other_client(s.other_rps);
@@ -606,6 +709,117 @@ fn lean(per_day: usize, days: usize) {
         size(&db) / archived as f64
     );
     dbstat(&db, archived);
+}
+
+/// Cron-style catch-ups: an archive of `archived` events (30 days), then
+/// `rounds` syncs, each a new process finding `new` more events, plain and
+/// with `--head-file`: the CPU and wall of each.
+fn catch_up(archived: usize, new: usize, rounds: usize) {
+    println!(
+        "== catch-up: {new} new events on an archive of {archived}, {rounds} rounds each way =="
+    );
+    let end = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+    let total = archived + new * rounds * 3;
+    let mut spec = Spec::recent(total, 30, end);
+    spec.plant_patterns = false;
+    let mut evs = generate(&spec);
+    evs.sort_by(|a, b| auth0_archive::auth0::log_id::compare(&a.key, &b.key));
+    let mut later = evs.split_off(archived);
+    // Batches for the follow run as well as the plain and --head-file ones.
+    let temp = tempfile::tempdir().expect("temp dir");
+    let dir = std::env::var_os("BENCH_KEEP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    std::fs::create_dir_all(&dir).expect("dir");
+    let db = dir.join("catchup.db");
+    let head = dir.join("catchup.heads");
+    let _ = std::fs::remove_file(&db);
+    let _ = std::fs::remove_file(&head);
+    let tenant = start(evs, &Scenario::new("catch-up", archived, None, 0));
+    let sync = |tenant: &FakeTenant, head_file: bool| {
+        let mut cmd = Command::new(binary());
+        cmd.arg("--db")
+            .arg(&db)
+            .args(["sync", "--quiet", "--json"])
+            .env("AUTH0_BASE_URL", tenant.base_url())
+            .env("AUTH0_CLIENT_ID", "test-client-id")
+            .env("AUTH0_CLIENT_SECRET", "test-client-secret");
+        if head_file {
+            cmd.arg("--head-file").arg(&head);
+        }
+        run_child(&mut cmd)
+    };
+    let first = sync(&tenant, false);
+    println!(
+        "archive built: {archived} events, {:.1} s wall, {:.1} s CPU",
+        first.wall, first.cpu
+    );
+    follow(&tenant, &db, &mut later, new, rounds);
+    for head_file in [false, true] {
+        for round in 1..=rounds {
+            let rest = later.split_off(new.min(later.len()));
+            let batch = std::mem::replace(&mut later, rest);
+            tenant.with(|s| s.push_events(batch));
+            let c = sync(&tenant, head_file);
+            println!(
+                "catch-up {round}{}: {new} new events, {:.2} s CPU, {:.2} s wall, peak RSS {:.1} MB",
+                if head_file { " with --head-file" } else { "" },
+                c.cpu,
+                c.wall,
+                c.max_rss_kb as f64 / 1024.0
+            );
+        }
+    }
+}
+
+/// `sync --follow` polling every second: `rounds` batches of `new` events
+/// arrive 3 s apart, then it is stopped; the CPU of the whole process, of
+/// its first poll (a start on the archive), and what its polls cost each.
+fn follow(tenant: &FakeTenant, db: &Path, later: &mut Vec<StoredEvent>, new: usize, rounds: usize) {
+    settle();
+    let mut child = Command::new(binary())
+        .arg("--db")
+        .arg(db)
+        .args(["sync", "--quiet", "--follow", "--interval", "1s"])
+        .env("AUTH0_BASE_URL", tenant.base_url())
+        .env("AUTH0_CLIENT_ID", "test-client-id")
+        .env("AUTH0_CLIENT_SECRET", "test-client-secret")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let cpu_of = |pid: u32| -> f64 {
+        // utime and stime, fields 14 and 15 of /proc/PID/stat, in ticks.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields.get(11..13).map_or(0.0, |f| {
+            f.iter().filter_map(|v| v.parse::<f64>().ok()).sum()
+        });
+        ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+    };
+    std::thread::sleep(Duration::from_secs(3));
+    let started = cpu_of(child.id());
+    let polls_before = tenant.stats().log_requests;
+    for _ in 0..rounds {
+        let rest = later.split_off(new.min(later.len()));
+        let batch = std::mem::replace(later, rest);
+        tenant.with(|s| s.push_events(batch));
+        std::thread::sleep(Duration::from_secs(3));
+    }
+    let total = cpu_of(child.id());
+    let requests = tenant.stats().log_requests - polls_before;
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let _ = child.wait();
+    println!(
+        "follow, polling every 1 s: first poll (start, catch-up of nothing new) {:.2} s CPU; then {rounds} x {new} new events over {} s: {:.2} s CPU in {requests} requests",
+        started,
+        rounds * 3,
+        total - started
+    );
 }
 
 /// Where an archive's bytes are, per table and index.

@@ -387,11 +387,14 @@ impl Auth0Client {
                 Ok(resp) => {
                     self.inner.answered.store(true, Ordering::SeqCst);
                     let status = resp.status();
+                    // Resets are read against the earliest the tenant's
+                    // clock may read, so that none is taken for earlier
+                    // than it is while `Date` headers still leave doubt.
                     let server_now = {
                         let mut clock = self.clock();
                         let date = resp.headers().get(DATE).and_then(|d| d.to_str().ok());
                         clock.observe(date, sent_at, epoch_now());
-                        clock.epoch_now()
+                        clock.earliest_epoch_now()
                     };
                     let rl = RateLimit::from_headers(resp.headers(), server_now);
                     if status == StatusCode::TOO_MANY_REQUESTS {

@@ -49,6 +49,13 @@ impl ServerClock {
         epoch_now() + self.offset().unwrap_or(0.0)
     }
 
+    /// The earliest the server's clock may read now, as Unix seconds (ours
+    /// where nothing is known): a reset read against it is never early,
+    /// however little the answers have narrowed the offset yet.
+    pub fn earliest_epoch_now(&self) -> f64 {
+        epoch_now() + self.bounds.map_or(0.0, |(lo, _)| lo)
+    }
+
     /// Now on the server's clock, if any answer carried a `Date`.
     pub fn now(&self) -> Option<DateTime<Utc>> {
         self.offset()?;
@@ -93,6 +100,23 @@ mod tests {
         }
         let off = c.offset().unwrap();
         assert!((off - skew).abs() < 0.06, "{off}");
+    }
+
+    #[test]
+    fn the_earliest_reading_is_never_after_the_server_clock() {
+        // The server runs 2.4 s behind; one answer leaves a second of doubt.
+        let mut c = ServerClock::default();
+        let sent = epoch_now();
+        let stamped = (sent + 0.01 - 2.4).floor();
+        let date = DateTime::from_timestamp(stamped as i64, 0).unwrap();
+        c.observe(
+            Some(&date.format("%a, %d %b %Y %H:%M:%S GMT").to_string()),
+            sent,
+            sent + 0.02,
+        );
+        let server_now = epoch_now() - 2.4;
+        assert!(c.earliest_epoch_now() <= server_now + 1e-3);
+        assert!(c.earliest_epoch_now() > server_now - 1.1);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::http::{Answer, Request, parse_query};
-use super::{Fault, Limiter, TenantState};
+use super::{Fault, Limiter, RateLimitHeaders, TenantState, WindowPhase};
 use crate::auth0::log_id;
 
 pub(super) fn route(st: &mut TenantState, req: &Request) -> Answer {
@@ -121,9 +121,9 @@ pub(super) struct LimiterState {
     /// Token bucket: tokens held at `at` (Unix seconds).
     tokens: f64,
     at: f64,
-    /// Fixed window: which window (Unix seconds / length) and how many
-    /// requests it has allowed.
-    window: u64,
+    /// Fixed window: when the current window began (Unix seconds) and how
+    /// many requests it has allowed.
+    window_start: f64,
     used: u64,
 }
 
@@ -131,10 +131,17 @@ pub(super) struct LimiterState {
 struct Verdict {
     limit: u64,
     remaining: u64,
-    /// Unix second of the reset.
-    reset: u64,
+    /// The reset (a window's end, a bucket full again), Unix seconds.
+    reset_at: f64,
     /// Whole seconds until one more request would be allowed.
     retry_after: u64,
+}
+
+impl Verdict {
+    /// The reset as a Unix second, rounded up as Auth0 sends it.
+    fn reset(&self) -> u64 {
+        self.reset_at.ceil() as u64
+    }
 }
 
 impl LimiterState {
@@ -147,13 +154,13 @@ impl LimiterState {
             limiter,
             tokens,
             at: now,
-            window: u64::MAX,
+            window_start: f64::NEG_INFINITY,
             used: 0,
         }
     }
 
     /// Spends one request at `now` if the limiter allows it.
-    fn take(&mut self, now: f64) -> bool {
+    fn take(&mut self, now: f64, phase: WindowPhase) -> bool {
         match self.limiter {
             Limiter::TokenBucket(rl) => {
                 let elapsed = (now - self.at).max(0.0);
@@ -166,9 +173,14 @@ impl LimiterState {
                 allowed
             }
             Limiter::FixedWindow { limit, window_secs } => {
-                let window = now as u64 / window_secs.max(1);
-                if window != self.window {
-                    self.window = window;
+                let length = window_secs.max(1) as f64;
+                let start = match phase {
+                    WindowPhase::UnixAligned => (now / length).floor() * length,
+                    WindowPhase::FromFirstRequest if now >= self.window_start + length => now,
+                    WindowPhase::FromFirstRequest => self.window_start,
+                };
+                if start != self.window_start {
+                    self.window_start = start;
                     self.used = 0;
                 }
                 let allowed = self.used < limit;
@@ -183,22 +195,19 @@ impl LimiterState {
     /// The headers' truth at `now`, just after a `take` at `now`.
     fn verdict(&self, now: f64) -> Verdict {
         match self.limiter {
-            Limiter::TokenBucket(rl) => {
-                let full_at = now + (rl.burst - self.tokens).max(0.0) / rl.per_second;
-                Verdict {
-                    limit: rl.burst as u64,
-                    remaining: self.tokens.floor() as u64,
-                    reset: full_at.ceil() as u64,
-                    retry_after: ((1.0 - self.tokens) / rl.per_second).ceil().max(1.0) as u64,
-                }
-            }
+            Limiter::TokenBucket(rl) => Verdict {
+                limit: rl.burst as u64,
+                remaining: self.tokens.floor() as u64,
+                reset_at: now + (rl.burst - self.tokens).max(0.0) / rl.per_second,
+                retry_after: ((1.0 - self.tokens) / rl.per_second).ceil().max(1.0) as u64,
+            },
             Limiter::FixedWindow { limit, window_secs } => {
-                let reset = (self.window + 1) * window_secs.max(1);
+                let reset_at = self.window_start + window_secs.max(1) as f64;
                 Verdict {
                     limit,
                     remaining: limit.saturating_sub(self.used),
-                    reset,
-                    retry_after: (reset as f64 - now).ceil().max(1.0) as u64,
+                    reset_at,
+                    retry_after: (reset_at - now).ceil().max(1.0) as u64,
                 }
             }
         }
@@ -232,28 +241,53 @@ fn rate_limit(st: &mut TenantState) -> Result<Vec<(String, String)>, Answer> {
     if let Some(other) = st.other_client.as_mut() {
         while other.next_at <= now {
             st.stats.other_requests += 1;
-            if !limiter.take(other.next_at) {
+            if !limiter.take(other.next_at, st.window_phase) {
                 st.stats.other_rate_limited += 1;
             }
             other.next_at += other.interval;
         }
     }
-    let allowed = limiter.take(now);
+    let phase = st.window_phase;
+    let allowed = limiter.take(now, phase);
     let v = limiter.verdict(now);
-    let headers = vec![
-        ("x-ratelimit-limit".to_string(), v.limit.to_string()),
-        ("x-ratelimit-remaining".to_string(), v.remaining.to_string()),
-        ("x-ratelimit-reset".to_string(), v.reset.to_string()),
-    ];
+    st.stats.lowest_remaining = Some(
+        st.stats
+            .lowest_remaining
+            .map_or(v.remaining, |l| l.min(v.remaining)),
+    );
+    if let Some((refused_at, until)) = st.retry_after {
+        // Requests already on their way when the 429 was sent are not
+        // counted against the client.
+        let grace = refused_at + st.latency.as_secs_f64() + 0.1;
+        if now > grace && now < until - 0.05 {
+            st.stats.retry_after_ignored += 1;
+        }
+    }
+    let reset = match st.rate_limit_headers {
+        RateLimitHeaders::ResetEpoch => Some(v.reset()),
+        // Rounded up from the true reset, as a proxy counting down would.
+        RateLimitHeaders::ResetSecondsFromNow => Some((v.reset_at - now).ceil().max(0.0) as u64),
+        RateLimitHeaders::None => None,
+    };
+    let headers = match reset {
+        Some(reset) => vec![
+            ("x-ratelimit-limit".to_string(), v.limit.to_string()),
+            ("x-ratelimit-remaining".to_string(), v.remaining.to_string()),
+            ("x-ratelimit-reset".to_string(), reset.to_string()),
+        ],
+        None => Vec::new(),
+    };
     if allowed {
         Ok(headers)
     } else {
         st.stats.rate_limited += 1;
         let mut a = Answer::error(429, "Too Many Requests", "Global limit has been reached");
         a.headers = headers;
-        if st.send_retry_after {
+        if st.send_retry_after || st.rate_limit_headers == RateLimitHeaders::None {
             a.headers
                 .push(("retry-after".into(), v.retry_after.to_string()));
+            let until = now + v.retry_after as f64;
+            st.retry_after = Some((now, st.retry_after.map_or(until, |(_, u)| u.max(until))));
         }
         Err(a)
     }
@@ -407,19 +441,43 @@ mod tests {
             },
             999_999.0,
         );
+        let aligned = WindowPhase::UnixAligned;
         let start = 1_000_000.5;
         for left in [2, 1, 0] {
-            assert!(l.take(start));
+            assert!(l.take(start, aligned));
             let v = l.verdict(start);
-            assert_eq!((v.limit, v.remaining, v.reset), (3, left, 1_000_002));
+            assert_eq!((v.limit, v.remaining, v.reset()), (3, left, 1_000_002));
         }
-        assert!(!l.take(start + 1.4));
+        assert!(!l.take(start + 1.4, aligned));
         let v = l.verdict(start + 1.4);
-        assert_eq!((v.remaining, v.reset, v.retry_after), (0, 1_000_002, 1));
+        assert_eq!((v.remaining, v.reset(), v.retry_after), (0, 1_000_002, 1));
         // At the reset second the whole allowance is back.
-        assert!(l.take(1_000_002.0));
+        assert!(l.take(1_000_002.0, aligned));
         let v = l.verdict(1_000_002.0);
-        assert_eq!((v.remaining, v.reset), (2, 1_000_004));
+        assert_eq!((v.remaining, v.reset()), (2, 1_000_004));
+    }
+
+    #[test]
+    fn a_window_from_the_first_request_ends_off_the_second_and_its_reset_is_rounded_up() {
+        let mut l = LimiterState::new(
+            Limiter::FixedWindow {
+                limit: 2,
+                window_secs: 1,
+            },
+            999_999.0,
+        );
+        let rolling = WindowPhase::FromFirstRequest;
+        let start = 1_000_000.3;
+        assert!(l.take(start, rolling));
+        assert!(l.take(start + 0.5, rolling));
+        assert!(!l.take(start + 0.9, rolling));
+        let v = l.verdict(start + 0.9);
+        // Ends at .3 of the next second; announced as the one after.
+        assert_eq!((v.remaining, v.reset()), (0, 1_000_002));
+        // Back whole at the true end, before the announced reset.
+        assert!(l.take(start + 1.05, rolling));
+        let v = l.verdict(start + 1.05);
+        assert_eq!((v.remaining, v.reset()), (1, 1_000_003));
     }
 
     #[test]
@@ -431,18 +489,19 @@ mod tests {
             }),
             1_000_000.0,
         );
+        let any = WindowPhase::UnixAligned;
         let t = l.at + 10.3;
         for left in [3, 2, 1, 0] {
-            assert!(l.take(t));
+            assert!(l.take(t, any));
             assert_eq!(l.verdict(t).remaining, left);
         }
         // Empty: full again 1 s later; the reset is the next whole second.
         let v = l.verdict(t);
-        assert_eq!(v.reset, (t + 1.0).ceil() as u64);
-        assert!(!l.take(t + 0.2));
+        assert_eq!(v.reset(), (t + 1.0).ceil() as u64);
+        assert!(!l.take(t + 0.2, any));
         assert_eq!(l.verdict(t + 0.2).retry_after, 1);
         // A token per 0.25 s, not the whole bucket at the reset.
-        assert!(l.take(t + 0.3));
+        assert!(l.take(t + 0.3, any));
         assert_eq!(l.verdict(t + 0.3).remaining, 0);
     }
 }

@@ -74,18 +74,47 @@ pub struct RateLimit {
 
 /// How the tenant limits log requests. Either way every answer carries
 /// `x-ratelimit-limit`, `x-ratelimit-remaining` (what is left after this
-/// request) and `x-ratelimit-reset` (a Unix time in whole seconds), and each
-/// tells the truth about its own limiter.
+/// request) and `x-ratelimit-reset` (a Unix time in whole seconds, rounded
+/// up; see `RateLimitHeaders` for other styles), each as true as whole
+/// numbers allow about its own limiter, on the tenant's clock
+/// (`TenantState::clock`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Limiter {
     /// `burst` tokens, full at start, refilled continuously at
     /// `per_second`; a request takes one. The reset is the first whole
     /// second by which the bucket is full again; the limit is `burst`.
     TokenBucket(RateLimit),
-    /// At most `limit` requests in each window of `window_secs` seconds,
-    /// windows aligned on Unix time: the whole allowance comes back at once
-    /// when a window ends, and the reset is that second.
+    /// At most `limit` requests in each window of `window_secs` seconds:
+    /// the whole allowance comes back at once when a window ends. Where
+    /// windows begin is `TenantState::window_phase`.
     FixedWindow { limit: u64, window_secs: u64 },
+}
+
+/// Where a fixed window's windows begin: what a pacer may not rely on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WindowPhase {
+    /// On multiples of the window length in Unix time, the reset being
+    /// exactly a window's end.
+    #[default]
+    UnixAligned,
+    /// At the first request after the previous window ended, so a window
+    /// ends anywhere within a second and its reset, a whole second rounded
+    /// up, is up to a second late.
+    FromFirstRequest,
+}
+
+/// How the tenant tells its limits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RateLimitHeaders {
+    /// `x-ratelimit-limit`, `-remaining` and `-reset` as a Unix second
+    /// (rounded up), as Auth0 sends them.
+    #[default]
+    ResetEpoch,
+    /// The same, `x-ratelimit-reset` in whole seconds from now (rounded
+    /// up), as some proxies send it.
+    ResetSecondsFromNow,
+    /// No rate-limit headers: a 429 says `Retry-After` and nothing else.
+    None,
 }
 
 /// Counters of what the tenant served.
@@ -104,6 +133,15 @@ pub struct Stats {
     pub other_rate_limited: u64,
     pub faults: u64,
     pub unauthorized: u64,
+    /// The fewest requests the limiter had left after any log request
+    /// (`None` before the first, or without a limiter): a client that
+    /// drains a bucket's burst leaves none for the tenant's own
+    /// applications.
+    pub lowest_remaining: Option<u64>,
+    /// Log requests that arrived after a 429 had told the client to retry
+    /// later (beyond the latency of requests already on their way) and
+    /// before that time.
+    pub retry_after_ignored: u64,
 }
 
 /// Everything the tenant knows and how it misbehaves. Tests change it
@@ -127,8 +165,13 @@ pub struct TenantState {
     pub token_endpoint_down: bool,
     limiter: Option<api::LimiterState>,
     other_client: Option<api::OtherClient>,
-    /// Also send `Retry-After` on 429s.
+    /// Also send `Retry-After` on 429s (always sent without rate-limit
+    /// headers).
     pub send_retry_after: bool,
+    /// Where fixed windows begin.
+    pub window_phase: WindowPhase,
+    /// How limits are told.
+    pub rate_limit_headers: RateLimitHeaders,
     /// Probability per log request of a random fault from `fault_kinds`.
     pub fault_rate: f64,
     pub fault_kinds: Vec<Fault>,
@@ -147,6 +190,9 @@ pub struct TenantState {
     pub stats: Stats,
     /// Attacks on the archiver, off by default (`hostile`).
     pub hostile: hostile::Hostile,
+    /// The last 429 that said `Retry-After`: when it was sent and until
+    /// when (tenant clock).
+    retry_after: Option<(f64, f64)>,
     rng: generator::Rng,
     next_token: u64,
 }
@@ -166,6 +212,8 @@ impl Default for TenantState {
             limiter: None,
             other_client: None,
             send_retry_after: false,
+            window_phase: WindowPhase::default(),
+            rate_limit_headers: RateLimitHeaders::default(),
             fault_rate: 0.0,
             fault_kinds: Vec::new(),
             scripted: VecDeque::new(),
@@ -176,6 +224,7 @@ impl Default for TenantState {
             clock: TenantClock::default(),
             stats: Stats::default(),
             hostile: hostile::Hostile::default(),
+            retry_after: None,
             rng: generator::Rng(0x9E37_79B9_7F4A_7C15),
             next_token: 1,
         }

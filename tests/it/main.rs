@@ -17,6 +17,7 @@ mod hostile;
 mod integrity;
 mod mirror_copy;
 mod operations;
+mod pacing;
 mod query_cli;
 mod query_duckdb;
 mod query_reports;
