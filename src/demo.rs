@@ -19,20 +19,13 @@ use crate::{query, status, sync};
 
 /// Removes an earlier demo archive and what lives beside it.
 fn start_over(db: &Path) -> Result<()> {
-    for suffix in ["", "-wal", "-shm", ".duckdb", ".duckdb.wal", ".lock"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::runtime(format!(
-                    "cannot remove the old demo archive {}: {e}",
-                    Path::new(&name).display()
-                )));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
+    crate::store::remove_with_sidecars(db, &["-wal", "-shm", ".duckdb", ".duckdb.wal", ".lock"])
+        .map_err(|e| {
+            Error::runtime(format!(
+                "cannot remove the old demo archive {}: {e}",
+                db.display()
+            ))
+        })
 }
 
 /// `word`, quoted for a POSIX shell when it needs it.

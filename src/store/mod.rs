@@ -423,3 +423,17 @@ mod tests {
         assert_eq!(open_read_only(&path).unwrap_err().exit_code(), 5);
     }
 }
+
+/// Removes `db` and the files named after it with `suffixes` (`-wal`,
+/// `.lock`, ...); files that are not there are no error.
+pub fn remove_with_sidecars(db: &Path, suffixes: &[&str]) -> std::io::Result<()> {
+    for suffix in std::iter::once(&"").chain(suffixes) {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -125,11 +125,7 @@ fn archive_is_empty(db: &std::path::Path) -> bool {
 }
 
 fn remove_archive(db: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm", ".lock"] {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        let _ = std::fs::remove_file(&name);
-    }
+    let _ = crate::store::remove_with_sidecars(db, &["-wal", "-shm", ".lock"]);
 }
 
 /// Sleeps for `d`; `false` if a stop signal came first.
