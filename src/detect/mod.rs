@@ -10,7 +10,7 @@
 //! the same finding. Findings and the moved watermark commit together.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -29,41 +29,148 @@ mod sigma;
 use output::print;
 
 /// A finding as printed, with whether this run found it.
-pub(super) struct Reported {
-    pub(super) finding: Finding,
-    pub(super) new: bool,
+pub struct Reported {
+    pub finding: Finding,
+    pub new: bool,
+}
+
+/// The detections a run evaluates: saved reports marked `-- detection:`
+/// and, optionally, Sigma rules.
+pub struct Detections {
+    reports: Vec<Report>,
+    rules: Option<crate::sigma::RuleSet>,
+}
+
+impl Detections {
+    /// The saved detections (all, or those named in `only`; none with
+    /// `no_reports`) and the Sigma rules under `sigma`.
+    pub fn choose(only: &[String], no_reports: bool, sigma_paths: &[PathBuf]) -> Result<Self> {
+        let reports: Vec<Report> = catalog::reports()?
+            .into_iter()
+            .filter(|r| r.detection.is_some() && !no_reports)
+            .filter(|r| only.is_empty() || only.contains(&r.name))
+            .collect();
+        if let Some(unknown) = only.iter().find(|n| !reports.iter().any(|r| &r.name == *n)) {
+            return Err(unknown_detection(unknown)?);
+        }
+        let rules = if sigma_paths.is_empty() {
+            None
+        } else {
+            Some(sigma::load(sigma_paths)?)
+        };
+        Ok(Detections { reports, rules })
+    }
+
+    /// How many detections there are, Sigma rules counted one by one.
+    pub fn len(&self) -> usize {
+        self.reports.len() + self.rules.as_ref().map_or(0, |r| r.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn unknown_detection(unknown: &str) -> Result<Error> {
+    let detections: Vec<String> = catalog::reports()?
+        .into_iter()
+        .filter(|r| r.detection.is_some())
+        .map(|r| r.name)
+        .collect();
+    let near = crate::text::closest(unknown, detections.iter().map(String::as_str));
+    let hint = crate::text::did_you_mean(&near)
+        .map(|h| format!(" {h}"))
+        .unwrap_or_default();
+    Ok(Error::usage(format!(
+        "--only {unknown}: no detection of that name;{hint} (see `auth0-archive query list`)"
+    )))
+}
+
+/// What to examine: whose events, and either the unexamined ones (moving
+/// the watermarks) or an explicit window (epoch ms, watermarks untouched).
+pub struct Scope<'a> {
+    pub tenant: Option<&'a str>,
+    pub window: Option<(i64, i64)>,
+}
+
+impl Scope<'_> {
+    /// The watermark scope: the tenant, or `*` for all.
+    fn name(&self) -> &str {
+        self.tenant.unwrap_or("*")
+    }
+}
+
+/// What one pass found: every finding it touched, new or known.
+pub struct Examined {
+    pub reported: Vec<Reported>,
+    pub detections: usize,
+    pub new_count: usize,
+}
+
+/// Runs every detection over what `scope` selects and files the findings,
+/// recording the pass in `detect_runs`. The caller holds the lock that
+/// keeps other writers out and refreshed `engine` to the archive's rows.
+pub fn examine(
+    conn: &mut Connection,
+    engine: &dyn engine::Engine,
+    detections: &Detections,
+    scope: &Scope<'_>,
+) -> Result<Examined> {
+    let run_id = findings::begin_run(conn, scope.name())?;
+    let upto = findings::newest_rowid(conn)?;
+    let mut reported = Vec::new();
+    let outcome = examine_all(conn, engine, detections, scope, upto, run_id, &mut reported);
+    let new_count = reported.iter().filter(|r| r.new).count();
+    let error_text = outcome.as_ref().err().map(|e: &Error| e.to_string());
+    let _ = findings::finish_run(
+        conn,
+        run_id,
+        if outcome.is_ok() { "ok" } else { "failed" },
+        detections.len(),
+        new_count,
+        error_text.as_deref(),
+    );
+    outcome?;
+    Ok(Examined {
+        reported,
+        detections: detections.len(),
+        new_count,
+    })
+}
+
+fn examine_all(
+    conn: &mut Connection,
+    engine: &dyn engine::Engine,
+    detections: &Detections,
+    scope: &Scope<'_>,
+    upto: i64,
+    run_id: i64,
+    reported: &mut Vec<Reported>,
+) -> Result<()> {
+    for report in &detections.reports {
+        let mut found = detect_one(conn, engine, report, scope, upto, run_id)
+            .map_err(|e| e.within(&format!("detection {}", report.name)))?;
+        reported.append(&mut found);
+    }
+    if let Some(rules) = &detections.rules {
+        let mut found = sigma::run(
+            conn,
+            rules,
+            scope.name(),
+            scope.tenant,
+            scope.window,
+            upto,
+            run_id,
+        )
+        .map_err(|e| e.within("Sigma rules"))?;
+        reported.append(&mut found);
+    }
+    Ok(())
 }
 
 pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let window = explicit_window(args)?;
-    let reports: Vec<Report> = catalog::reports()?
-        .into_iter()
-        .filter(|r| r.detection.is_some() && !args.no_reports)
-        .filter(|r| args.only.is_empty() || args.only.contains(&r.name))
-        .collect();
-    let rules = if args.sigma.is_empty() {
-        None
-    } else {
-        Some(sigma::load(&args.sigma)?)
-    };
-    if let Some(unknown) = args
-        .only
-        .iter()
-        .find(|n| !reports.iter().any(|r| &r.name == *n))
-    {
-        let detections: Vec<String> = catalog::reports()?
-            .into_iter()
-            .filter(|r| r.detection.is_some())
-            .map(|r| r.name)
-            .collect();
-        let near = crate::text::closest(unknown, detections.iter().map(String::as_str));
-        let hint = crate::text::did_you_mean(&near)
-            .map(|h| format!(" {h}"))
-            .unwrap_or_default();
-        return Err(Error::usage(format!(
-            "--only {unknown}: no detection of that name;{hint} (see `auth0-archive query list`)"
-        )));
-    }
+    let detections = Detections::choose(&args.only, args.no_reports, &args.sigma)?;
     if !db.exists() {
         return Err(Error::database(format!(
             "no archive at {}: run `auth0-archive sync` first or pass --db",
@@ -74,60 +181,24 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     // watermarks must see committed pages only, in order.
     let _lock = SyncLock::acquire(db)?;
     let mut conn = store::open_for_write(db)?;
-    let scope = args.tenant.clone().unwrap_or_else(|| "*".to_string());
-    let run_id = findings::begin_run(&conn, &scope)?;
-    let upto = findings::newest_rowid(&conn)?;
     // The lock keeps writers out, so the DuckDB copy, refreshed here, holds
-    // exactly the rows up to `upto`.
+    // exactly the rows the pass examines.
     let engine = engine::open(db, args.engine, Origin::Report)?;
+    let scope = Scope {
+        tenant: args.tenant.as_deref(),
+        window,
+    };
+    let examined = examine(&mut conn, engine.as_ref(), &detections, &scope)?;
+    show(&examined, window.is_some(), args)
+}
 
-    let mut reported = Vec::new();
-    let mut outcome = Ok(());
-    for report in &reports {
-        let found = detect_one(
-            &mut conn,
-            engine.as_ref(),
-            report,
-            &scope,
-            args.tenant.as_deref(),
-            window,
-            upto,
-            run_id,
-        );
-        match found {
-            Ok(mut r) => reported.append(&mut r),
-            Err(e) => {
-                outcome = Err(e.within(&format!("detection {}", report.name)));
-                break;
-            }
-        }
-    }
-    if let (Some(rules), Ok(())) = (&rules, &outcome) {
-        let scope_tenant = args.tenant.as_deref();
-        match sigma::run(&mut conn, rules, &scope, scope_tenant, window, upto, run_id) {
-            Ok(mut r) => reported.append(&mut r),
-            Err(e) => outcome = Err(e.within("Sigma rules")),
-        }
-    }
-    let detections = reports.len() + rules.as_ref().map_or(0, |r| r.len());
-    let new_count = reported.iter().filter(|r| r.new).count();
-    let error_text = outcome.as_ref().err().map(|e: &Error| e.to_string());
-    let _ = findings::finish_run(
-        &conn,
-        run_id,
-        if outcome.is_ok() { "ok" } else { "failed" },
-        detections,
-        new_count,
-        error_text.as_deref(),
-    );
-    outcome?;
-
+/// Prints the findings worth telling, the summary line, and applies
+/// `--fail-on`.
+fn show(examined: &Examined, windowed: bool, args: &DetectArgs) -> Result<()> {
+    let reported = &examined.reported;
     // Without a window only new findings are worth telling; with one, the
     // whole window is the question.
-    let mut shown: Vec<&Reported> = reported
-        .iter()
-        .filter(|r| window.is_some() || r.new)
-        .collect();
+    let mut shown: Vec<&Reported> = reported.iter().filter(|r| windowed || r.new).collect();
     // Most severe first; then as they happened.
     shown.sort_by(|a, b| {
         let rank = |r: &Reported| Severity::parse(&r.finding.severity);
@@ -139,9 +210,9 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     if !args.quiet {
         crate::log::note(&format!(
             "auth0-archive: detect: {}, {}{}",
-            crate::text::count(detections as u64, "detection"),
-            crate::text::count(new_count as u64, "new finding"),
-            if window.is_some() {
+            crate::text::count(examined.detections as u64, "detection"),
+            crate::text::count(examined.new_count as u64, "new finding"),
+            if windowed {
                 format!(", {} in the window", reported.len())
             } else {
                 String::new()
@@ -190,20 +261,18 @@ fn explicit_window(args: &DetectArgs) -> Result<Option<(i64, i64)>> {
 
 /// Runs one detection over its unexamined events (or the given window) and
 /// files its findings; the watermark moves in the same transaction.
-#[allow(clippy::too_many_arguments)]
 fn detect_one(
     conn: &mut Connection,
     engine: &dyn engine::Engine,
     report: &Report,
-    scope: &str,
-    tenant: Option<&str>,
-    window: Option<(i64, i64)>,
+    scope_of: &Scope<'_>,
     upto: i64,
     run_id: i64,
 ) -> Result<Vec<Reported>> {
     let Some(detection) = &report.detection else {
         return Ok(Vec::new());
     };
+    let (scope, tenant, window) = (scope_of.name(), scope_of.tenant, scope_of.window);
     let window_ms = detection.window_s.saturating_mul(1000);
     let span = match window {
         Some(w) => Some(w),
