@@ -371,53 +371,116 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
-    // A manifest of another format has fingerprints that mean something
-    // else: none of its days counts as unchanged, each is rewritten once.
-    let same_format = manifest.format == FORMAT;
+    let plan = ExportPlan::compare(db, dir, &manifest, &current, (since, until))?;
     manifest.format = FORMAT;
-
-    // Days `prune` deleted events of, which the export holds: its file has
-    // what the archive no longer has, so it is neither rewritten nor
-    // removed. (An event archived for such a day afterwards stays in the
-    // archive only, and `prune` refuses to delete it.)
-    let pruned = record::pruned_days(db)?;
-    let frozen = |day: &str| pruned.contains(day) && manifest.days.contains_key(day);
-    let kept_as_is = current.keys().filter(|d| frozen(d)).count();
-    let in_range = |day: &str| parse_ms(day, false).is_ok_and(|ms| ms >= since && ms < until);
-    let to_write: Vec<String> = current
-        .iter()
-        .filter(|(day, (_, entry))| {
-            !frozen(day)
-                && (!same_format
-                    || manifest.days.get(*day) != Some(entry)
-                    || !dir.join(&entry.file).is_file())
-        })
-        .map(|(day, _)| day.clone())
-        .collect();
-    let to_remove: Vec<String> = manifest
-        .days
-        .keys()
-        .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()) && !frozen(d))
-        .cloned()
-        .collect();
     let mut summary = ExportSummary {
-        days_unchanged: (current.len() - to_write.len() - kept_as_is) as u64,
+        days_unchanged: (current.len() - plan.to_write.len() - plan.kept_as_is) as u64,
         ..Default::default()
     };
-    if to_write.is_empty()
-        && to_remove.is_empty()
-        && same_format
-        && manifest.complete
-        && dir.join(SUCCESS).is_file()
-    {
+    if plan.is_empty() && plan.same_format && manifest.complete && dir.join(SUCCESS).is_file() {
         record::record(db, dir, &manifest);
         return Ok(summary);
     }
 
-    // From here until the end the directory is not a complete export: the
-    // marker goes first, and the days being replaced leave the manifest, so
-    // an interrupted export redoes them next time. A marker that cannot be
-    // removed would vouch for a directory that is about to change: stop.
+    mark_incomplete(dir, &mut manifest, &plan)?;
+    for day in &plan.to_remove {
+        let day_dir = dir.join(format!("date={day}"));
+        remove_if_present(&day_dir, true).context(&format!(
+            "cannot remove {}, a day that no longer has events",
+            day_dir.display()
+        ))?;
+        summary.days_removed += 1;
+    }
+
+    // Each day is one ordered COPY; a single day rarely fills more than one
+    // row group, so DuckDB compresses it on one thread. Days are therefore
+    // written by several connections at once.
+    let select = export_select();
+    let jobs: Vec<(&String, i64)> = plan.to_write.iter().map(|d| (d, current[d].0)).collect();
+    let written = in_parallel(&duck, &jobs, |conn, (day, day_ms)| {
+        write_day(conn, dir, &select, day, *day_ms).map(|()| (*day).clone())
+    })?;
+    for day in written {
+        let entry = &current[&day].1;
+        summary.days_written += 1;
+        summary.rows_written += entry.rows;
+        manifest.days.insert(day, entry.clone());
+    }
+    mark_complete(db, dir, &mut manifest)?;
+    if undated > 0 {
+        crate::log::note(&format!(
+            "auth0-archive: note: {} without a parseable date were not exported (see `raw` in the archive)",
+            crate::text::count(undated as u64, "event")
+        ));
+    }
+    Ok(summary)
+}
+
+/// What an export changes: the days to write and the days to remove.
+struct ExportPlan {
+    to_write: Vec<String>,
+    to_remove: Vec<String>,
+    /// Days whose file is kept although the archive changed (pruned).
+    kept_as_is: usize,
+    /// Whether the manifest found is of this format.
+    same_format: bool,
+}
+
+impl ExportPlan {
+    /// Compares the days in the archive now with what the manifest says
+    /// the directory holds.
+    fn compare(
+        db: &Path,
+        dir: &Path,
+        manifest: &Manifest,
+        current: &BTreeMap<String, (i64, DayEntry)>,
+        (since, until): (i64, i64),
+    ) -> Result<Self> {
+        // A manifest of another format has fingerprints that mean something
+        // else: none of its days counts as unchanged, each is rewritten once.
+        let same_format = manifest.format == FORMAT;
+        // Days `prune` deleted events of, which the export holds: its file has
+        // what the archive no longer has, so it is neither rewritten nor
+        // removed. (An event archived for such a day afterwards stays in the
+        // archive only, and `prune` refuses to delete it.)
+        let pruned = record::pruned_days(db)?;
+        let frozen = |day: &str| pruned.contains(day) && manifest.days.contains_key(day);
+        let in_range = |day: &str| parse_ms(day, false).is_ok_and(|ms| ms >= since && ms < until);
+        let to_write = current
+            .iter()
+            .filter(|(day, (_, entry))| {
+                !frozen(day)
+                    && (!same_format
+                        || manifest.days.get(*day) != Some(entry)
+                        || !dir.join(&entry.file).is_file())
+            })
+            .map(|(day, _)| day.clone())
+            .collect();
+        let to_remove = manifest
+            .days
+            .keys()
+            .filter(|d| in_range(d.as_str()) && !current.contains_key(d.as_str()) && !frozen(d))
+            .cloned()
+            .collect();
+        Ok(ExportPlan {
+            to_write,
+            to_remove,
+            kept_as_is: current.keys().filter(|d| frozen(d)).count(),
+            same_format,
+        })
+    }
+
+    fn is_empty(&self) -> bool {
+        self.to_write.is_empty() && self.to_remove.is_empty()
+    }
+}
+
+/// From here until [`mark_complete`] the directory is not a complete
+/// export: the marker goes first, and the days being replaced leave the
+/// manifest, so an interrupted export redoes them next time. A marker that
+/// cannot be removed would vouch for a directory that is about to change:
+/// stop.
+fn mark_incomplete(dir: &Path, manifest: &mut Manifest, plan: &ExportPlan) -> Result<()> {
     let success = dir.join(SUCCESS);
     remove_if_present(&success, false).map_err(|e| {
         Error::io(
@@ -431,49 +494,22 @@ fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> 
     })?;
     manifest.complete = false;
     manifest.updated_at = now_iso();
-    for d in to_write.iter().chain(&to_remove) {
+    for d in plan.to_write.iter().chain(&plan.to_remove) {
         manifest.days.remove(d);
     }
     // Also makes the marker's removal durable: same directory.
-    write_manifest(dir, &manifest)?;
+    write_manifest(dir, manifest)
+}
 
-    for day in &to_remove {
-        let day_dir = dir.join(format!("date={day}"));
-        remove_if_present(&day_dir, true).context(&format!(
-            "cannot remove {}, a day that no longer has events",
-            day_dir.display()
-        ))?;
-        summary.days_removed += 1;
-    }
-
-    // Each day is one ordered COPY; a single day rarely fills more than one
-    // row group, so DuckDB compresses it on one thread. Days are therefore
-    // written by several connections at once.
-    let select = export_select();
-    let jobs: Vec<(&String, i64)> = to_write.iter().map(|d| (d, current[d].0)).collect();
-    let written = in_parallel(&duck, &jobs, |conn, (day, day_ms)| {
-        write_day(conn, dir, &select, day, *day_ms).map(|()| (*day).clone())
-    })?;
-    for day in written {
-        let entry = &current[&day].1;
-        summary.days_written += 1;
-        summary.rows_written += entry.rows;
-        manifest.days.insert(day, entry.clone());
-    }
-
-    // The new day directories and the removed ones reach the disk before
-    // the manifest vouches for them.
+/// The new day directories and the removed ones reach the disk before the
+/// manifest vouches for them; then the marker.
+fn mark_complete(db: &Path, dir: &Path, manifest: &mut Manifest) -> Result<()> {
     sync_dir(dir).context(&format!("cannot flush {} to disk", dir.display()))?;
     manifest.complete = true;
     manifest.updated_at = now_iso();
-    write_manifest(dir, &manifest)?;
+    write_manifest(dir, manifest)?;
+    let success = dir.join(SUCCESS);
     write_atomic(&success, b"").context(&format!("cannot write {}", success.display()))?;
-    record::record(db, dir, &manifest);
-    if undated > 0 {
-        crate::log::note(&format!(
-            "auth0-archive: note: {} without a parseable date were not exported (see `raw` in the archive)",
-            crate::text::count(undated as u64, "event")
-        ));
-    }
-    Ok(summary)
+    record::record(db, dir, manifest);
+    Ok(())
 }

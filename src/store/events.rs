@@ -14,7 +14,7 @@ use crate::time::now_iso;
 
 use super::chain;
 use super::raw::RawCodec;
-use super::slices::{self, Slice, SliceProgress};
+use super::slice_progress::{self, Slice, SliceProgress};
 
 /// What committing one page did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -117,10 +117,10 @@ pub fn write_page(
     let mut outcome = insert_rows_from(tx, tenant, page, from)?;
     let now = now_iso();
     if let Some(plan) = plan {
-        slices::plan(tx, tenant, plan)?;
+        slice_progress::plan(tx, tenant, plan)?;
     }
     if let Some(progress) = slice {
-        slices::advance(tx, tenant, progress, &now)?;
+        slice_progress::advance(tx, tenant, progress, &now)?;
     }
     if let Some(cp) = next_checkpoint {
         tx.prepare_cached(UPSERT_CHECKPOINT)?

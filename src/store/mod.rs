@@ -1,6 +1,6 @@
 //! The SQLite archive: opening, schema migrations and connection settings.
 //! `events` writes pages with their checkpoint, `chain` seals them, `runs`
-//! keeps the sync history, `slices` the parallel backfill's cursors,
+//! keeps the sync history, `slice_progress` the parallel backfill's cursors,
 //! `indexes` the indexes a backfill defers, `lock` the one-writer lock,
 //! `exports` the completed exports and the days `prune` deleted.
 
@@ -13,7 +13,7 @@ pub mod indexes;
 pub mod lock;
 pub mod raw;
 pub mod runs;
-pub mod slices;
+pub mod slice_progress;
 
 use std::path::Path;
 
@@ -238,6 +238,20 @@ fn load_event_types(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Removes `db` and the files named after it with `suffixes` (`-wal`,
+/// `.lock`, ...); files that are not there are no error.
+pub fn remove_with_sidecars(db: &Path, suffixes: &[&str]) -> std::io::Result<()> {
+    for suffix in std::iter::once(&"").chain(suffixes) {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,18 +436,4 @@ mod tests {
         assert_eq!(open_for_write(&path).unwrap_err().exit_code(), 5);
         assert_eq!(open_read_only(&path).unwrap_err().exit_code(), 5);
     }
-}
-
-/// Removes `db` and the files named after it with `suffixes` (`-wal`,
-/// `.lock`, ...); files that are not there are no error.
-pub fn remove_with_sidecars(db: &Path, suffixes: &[&str]) -> std::io::Result<()> {
-    for suffix in std::iter::once(&"").chain(suffixes) {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
 }

@@ -1,12 +1,12 @@
 //! `auth0-archive sync`: the incremental loop. For each tenant, pages are
-//! fetched (`serial`, or `slices` for a long backfill) while the previous
+//! fetched (`serial`, or `backfill` for a long one) while the previous
 //! ones are written (`writer`); `tenant` runs one tenant's sync, this module
 //! the whole invocation: the lock, the tenants, follow mode and signals.
 //!
 //! Data flows one way: `auth0` (HTTP) -> `event` (normalize) -> `store`.
 
+mod backfill;
 mod serial;
-mod slices;
 mod summary;
 mod tenant;
 mod writer;

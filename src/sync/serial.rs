@@ -79,7 +79,7 @@ pub(super) async fn fetch(
         sent += page_size(&page);
         let (slices, backlog_estimate) = match (&next, advances) {
             (Some(n), true) if cfg.max_events.is_none() && concurrency > 1 => {
-                match super::slices::plan(&page, n, concurrency, client.tenant_now()) {
+                match super::backfill::plan(&page, n, concurrency, client.tenant_now()) {
                     Some((slices, estimate)) => (Some(slices), estimate),
                     None => (None, 0),
                 }
@@ -99,7 +99,7 @@ pub(super) async fn fetch(
             return Ok(());
         }
         if let Some(slices) = slices {
-            return super::slices::fetch(cfg, concurrency, client, slices, sent, tx, stop).await;
+            return super::backfill::fetch(cfg, concurrency, client, slices, sent, tx, stop).await;
         }
         match next {
             Some(n) if advances => from = n,

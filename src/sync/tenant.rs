@@ -15,12 +15,12 @@ use crate::config::SyncConfig;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
 use crate::store::chain::{self, ChainKey};
-use crate::store::slices::{self, Slice};
+use crate::store::slice_progress::{self, Slice};
 use crate::store::{self, events, indexes, runs};
 
 use super::summary::Summary;
 use super::writer::{self, Batch, Destination};
-use super::{serial, slices as slice_fetch};
+use super::{backfill, serial};
 
 /// Pages in flight between the fetcher and the writer.
 const PIPELINE_DEPTH: usize = 4;
@@ -47,7 +47,7 @@ pub async fn run(
             Some(cp) => events::event_date(&conn, cp)?,
             None => None,
         };
-        let pending = slices::pending(&conn, &cfg.tenant)?;
+        let pending = slice_progress::pending(&conn, &cfg.tenant)?;
         let run_id = runs::begin_run(&conn, &cfg.tenant, stored.as_deref())?;
         let start = Start {
             stored,
@@ -127,7 +127,7 @@ pub async fn run(
         crate::log::warn(&format!(
             "{} arrived again with different content: the first copies were kept, \
              the others are in the conflicts table for review",
-            crate::text::count(totals.conflicts as u64, "event")
+            crate::text::count(totals.conflicts, "event")
         ));
     }
     let summary = Summary {
@@ -187,7 +187,7 @@ async fn fetch(
 ) -> Result<()> {
     client.authenticate().await?;
     if !start.pending.is_empty() {
-        return slice_fetch::fetch(cfg, concurrency, client, start.pending, 0, tx, stop).await;
+        return backfill::fetch(cfg, concurrency, client, start.pending, 0, tx, stop).await;
     }
     serial::fetch(cfg, concurrency, client, &start, tx, stop).await
 }

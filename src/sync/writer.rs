@@ -15,7 +15,7 @@ use crate::store::chain::ChainKey;
 use crate::store::events::{self, Gap, PageCommit};
 use crate::store::indexes;
 use crate::store::raw::RawCodec;
-use crate::store::slices::{Slice, SliceProgress};
+use crate::store::slice_progress::{Slice, SliceProgress};
 use crate::time::now_iso;
 
 use super::summary::GapSummary;

@@ -244,105 +244,20 @@ fn walk(
         "SELECT chain_seq, {} FROM events WHERE chain_seq IS NOT NULL ORDER BY chain_seq",
         names.join(", ")
     ))?;
-    let mut rows = ev_stmt.query([])?;
     let codec = RawCodec::load(conn)?;
-    let raw_at = 1 + COLUMNS
-        .iter()
-        .position(|c| c.source == Source::Raw)
-        .unwrap_or(0);
-    let id_at = 1 + COLUMNS
-        .iter()
-        .position(|c| c.source == Source::LogId)
-        .unwrap_or(0);
+    let mut events = EventCursor::new(ev_stmt.query([])?, &codec, columns_up_to);
 
-    let tenant_at = 1 + COLUMNS
-        .iter()
-        .position(|c| c.source == Source::Tenant)
-        .unwrap_or(0);
-
-    // The row read ahead that belongs to a later link.
-    let mut ahead: Option<Row> = None;
     let mut prev = chain::GENESIS.to_string();
     // Seals of pruned links, for the prune link that recorded them.
     let mut pruned_seals: HashMap<i64, (String, i64)> = HashMap::new();
     let mut batch: Vec<(String, String)> = Vec::new();
-    let next_row = |rows: &mut rusqlite::Rows<'_>| -> Result<Option<Row>> {
-        let Some(r) = rows.next()? else {
-            return Ok(None);
-        };
-        let id: String = r.get(id_at)?;
-        let seq: i64 = r.get(0)?;
-        // A stored form that no longer decodes was altered; its text is
-        // unknown, so it is reported as it is.
-        let (raw, unreadable) = match codec.text(r.get_ref(raw_at)?) {
-            Ok(text) => (text.into_owned(), None),
-            Err(e) => (String::new(), Some(e.to_string())),
-        };
-        let altered = match unreadable {
-            None if seq <= columns_up_to => altered_column(r, &id, &raw)?,
-            None => None,
-            Some(_) => Some("raw"),
-        };
-        Ok(Some(Row {
-            seq,
-            id,
-            raw,
-            unreadable,
-            tenant: r.get(tenant_at)?,
-            // The tenant is compared with the link's once the link is known.
-            altered,
-        }))
-    };
-
     while let Some(l) = links.next()? {
-        let link = Link {
-            seq: l.get(0)?,
-            tenant: l.get(1)?,
-            events: l.get(2)?,
-            first: l.get(3)?,
-            last: l.get(4)?,
-            link: l.get(5)?,
-            pruned_at: l.get(6)?,
-            version: l.get(7)?,
-            kind: l.get(8)?,
-            detail: l.get(9)?,
-            key_id: l.get(10)?,
-        };
+        let link = read_link(l)?;
         report.links += 1;
-        batch.clear();
-        let mut first_altered: Option<String> = None;
-        // This link's events; an event of a smaller seq that no link took
-        // was inserted.
-        loop {
-            let row = match ahead.take() {
-                Some(r) => Some(r),
-                None => next_row(&mut rows)?,
-            };
-            let Some(row) = row else { break };
-            if row.seq > link.seq {
-                ahead = Some(row);
-                break;
-            }
-            if row.seq < link.seq {
-                return Ok(Some((
-                    row.seq,
-                    format!(
-                        "event {} claims chain link {}, which does not exist: it was inserted",
-                        row.id, row.seq
-                    ),
-                )));
-            }
-            if let Some(why) = &row.unreadable {
-                return Ok(Some((row.seq, unreadable_message(&row.id, row.seq, why))));
-            }
-            let altered = row
-                .altered
-                .or((row.tenant != link.tenant).then_some("tenant"));
-            if let (Some(column), None) = (altered, &first_altered) {
-                first_altered = Some(altered_message(&row.id, row.seq, column));
-            }
-            batch.push((row.id, row.raw));
-        }
+        let first_altered = match link_events(&link, &mut events, &mut batch)? {
+            Ok(first_altered) => first_altered,
+            Err(problem) => return Ok(Some(problem)),
+        };
         report.events += batch.len() as u64;
         // Events inserted into or deleted from the link explain a column
         // mismatch better than the mismatch itself: check the link first.
@@ -357,19 +272,67 @@ fn walk(
         }
         prev = link.link;
     }
-    let leftover = match ahead {
-        Some(r) => Some(r),
-        None => next_row(&mut rows)?,
-    };
-    if let Some(r) = leftover {
-        return Ok(Some((
-            r.seq,
-            format!(
-                "event {} claims chain link {}, which does not exist: it was inserted",
-                r.id, r.seq
-            ),
-        )));
+    if let Some(r) = events.next()? {
+        return Ok(Some((r.seq, inserted_message(&r))));
     }
+    unsealed_event(conn)
+}
+
+fn read_link(l: &rusqlite::Row<'_>) -> rusqlite::Result<Link> {
+    Ok(Link {
+        seq: l.get(0)?,
+        tenant: l.get(1)?,
+        events: l.get(2)?,
+        first: l.get(3)?,
+        last: l.get(4)?,
+        link: l.get(5)?,
+        pruned_at: l.get(6)?,
+        version: l.get(7)?,
+        kind: l.get(8)?,
+        detail: l.get(9)?,
+        key_id: l.get(10)?,
+    })
+}
+
+/// Reads `link`'s events into `batch` as (log_id, raw). The outer error
+/// is a failed read; the inner one a problem that ends the walk (an event
+/// claiming a link that does not exist, a `raw` that does not decode).
+/// Otherwise it gives the first altered column, if any.
+fn link_events(
+    link: &Link,
+    events: &mut EventCursor<'_, '_>,
+    batch: &mut Vec<(String, String)>,
+) -> Result<std::result::Result<Option<String>, (i64, String)>> {
+    batch.clear();
+    let mut first_altered: Option<String> = None;
+    while let Some(row) = events.next_up_to(link.seq)? {
+        // An event of a smaller seq that no link took was inserted.
+        if row.seq < link.seq {
+            return Ok(Err((row.seq, inserted_message(&row))));
+        }
+        if let Some(why) = &row.unreadable {
+            return Ok(Err((row.seq, unreadable_message(&row.id, row.seq, why))));
+        }
+        let altered = row
+            .altered
+            .or((row.tenant != link.tenant).then_some("tenant"));
+        if let (Some(column), None) = (altered, &first_altered) {
+            first_altered = Some(altered_message(&row.id, row.seq, column));
+        }
+        batch.push((row.id, row.raw));
+    }
+    Ok(Ok(first_altered))
+}
+
+fn inserted_message(row: &Row) -> String {
+    format!(
+        "event {} claims chain link {}, which does not exist: it was inserted",
+        row.id, row.seq
+    )
+}
+
+/// An event outside every link was written by something else.
+fn unsealed_event(conn: &Connection) -> Result<Option<(i64, String)>> {
     let outside: Option<String> = conn
         .query_row(
             "SELECT log_id FROM events WHERE chain_seq IS NULL LIMIT 1",
@@ -385,6 +348,78 @@ fn walk(
             ),
         )
     }))
+}
+
+/// The sealed events in `chain_seq` order, decoded and checked against
+/// their `raw` as they are read, with one row of look-ahead.
+struct EventCursor<'stmt, 'codec> {
+    rows: rusqlite::Rows<'stmt>,
+    codec: &'codec RawCodec,
+    /// Rows of links after this are column-checked on another thread.
+    columns_up_to: i64,
+    /// The row read ahead that belongs to a later link.
+    ahead: Option<Row>,
+    raw_at: usize,
+    id_at: usize,
+    tenant_at: usize,
+}
+
+impl<'stmt, 'codec> EventCursor<'stmt, 'codec> {
+    fn new(rows: rusqlite::Rows<'stmt>, codec: &'codec RawCodec, columns_up_to: i64) -> Self {
+        // Column 0 is chain_seq; COLUMNS follow.
+        let at = |source: Source| 1 + COLUMNS.iter().position(|c| c.source == source).unwrap_or(0);
+        EventCursor {
+            rows,
+            codec,
+            columns_up_to,
+            ahead: None,
+            raw_at: at(Source::Raw),
+            id_at: at(Source::LogId),
+            tenant_at: at(Source::Tenant),
+        }
+    }
+
+    /// The next row if its seq is at most `seq`; a later one is kept.
+    fn next_up_to(&mut self, seq: i64) -> Result<Option<Row>> {
+        match self.next()? {
+            Some(row) if row.seq > seq => {
+                self.ahead = Some(row);
+                Ok(None)
+            }
+            row => Ok(row),
+        }
+    }
+
+    fn next(&mut self) -> Result<Option<Row>> {
+        if let Some(row) = self.ahead.take() {
+            return Ok(Some(row));
+        }
+        let Some(r) = self.rows.next()? else {
+            return Ok(None);
+        };
+        let id: String = r.get(self.id_at)?;
+        let seq: i64 = r.get(0)?;
+        // A stored form that no longer decodes was altered; its text is
+        // unknown, so it is reported as it is.
+        let (raw, unreadable) = match self.codec.text(r.get_ref(self.raw_at)?) {
+            Ok(text) => (text.into_owned(), None),
+            Err(e) => (String::new(), Some(e.to_string())),
+        };
+        let altered = match unreadable {
+            None if seq <= self.columns_up_to => altered_column(r, &id, &raw)?,
+            None => None,
+            Some(_) => Some("raw"),
+        };
+        Ok(Some(Row {
+            seq,
+            id,
+            raw,
+            unreadable,
+            // The tenant is compared with the link's once the link is known.
+            tenant: r.get(self.tenant_at)?,
+            altered,
+        }))
+    }
 }
 
 /// One archived event as the walk reads it.

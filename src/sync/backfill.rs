@@ -15,7 +15,7 @@ use crate::auth0::log_id;
 use crate::config::SyncConfig;
 use crate::error::{Error, Result};
 use crate::event::{Page, parse_page};
-use crate::store::slices::{Slice, SliceProgress};
+use crate::store::slice_progress::{Slice, SliceProgress};
 
 use super::writer::{Batch, page_size, send};
 
