@@ -26,9 +26,19 @@ pub struct FindingRow {
 
 pub struct Attacks {
     pub total: i64,
-    /// Detection, severity, findings, events, last seen: most severe first.
-    pub by_detection: Vec<(String, String, i64, i64, String)>,
+    /// Most severe first.
+    pub by_detection: Vec<DetectionCount>,
     pub findings: Vec<FindingRow>,
+}
+
+/// The findings of one detection at one severity.
+pub struct DetectionCount {
+    pub detection: String,
+    pub severity: String,
+    pub findings: i64,
+    /// Events the findings rest on, summed.
+    pub events: i64,
+    pub last_seen: String,
 }
 
 /// The WHERE condition on `findings` for the report's range: findings whose
@@ -83,7 +93,13 @@ pub(super) fn attacks(
     ))?;
     let by_detection = stmt
         .query_map(rusqlite::params_from_iter(v.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(DetectionCount {
+                detection: r.get(0)?,
+                severity: r.get(1)?,
+                findings: r.get(2)?,
+                events: r.get(3)?,
+                last_seen: r.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut stmt = conn.prepare(&format!(
