@@ -22,13 +22,13 @@ pub fn render(geo: &Geo) -> Markup {
     let max = geo
         .points
         .iter()
-        .map(|p| p.2 + p.3)
+        .map(|p| p.succeeded + p.failed)
         .max()
         .unwrap_or(1)
         .max(1) as f64;
     // Largest first, so small places stay visible on top.
     let mut points = geo.points.clone();
-    points.sort_by_key(|p| std::cmp::Reverse(p.2 + p.3));
+    points.sort_by_key(|p| std::cmp::Reverse(p.succeeded + p.failed));
     html! {
         svg class="map" viewBox="0 5 360 145" role="img" aria-label="Logins by place" {
             title { "Logins by place (UTC times; circles sized by logins, red = mostly failed)" }
@@ -38,17 +38,17 @@ pub fn render(geo: &Geo) -> Markup {
                     path class="land" d=(d) { title { (name) } }
                 }
             }
-            @for (lat, lon, ok, failed) in &points {
-                @let n = ok + failed;
+            @for p in &points {
+                @let n = p.succeeded + p.failed;
                 @let r = 0.5 + 3.5 * (n as f64 / max).sqrt();
-                @let colour = if *failed * 2 > n { "#d62828" } else { "#1d7874" };
-                circle cx=(fmt(x(*lon))) cy=(fmt(y(*lat))) r=(format!("{r:.2}")) fill=(colour) fill-opacity="0.65" {
-                    title { (lat) ", " (lon) ": " (ok) " succeeded, " (failed) " failed" }
+                @let colour = if p.failed * 2 > n { "#d62828" } else { "#1d7874" };
+                circle cx=(fmt(x(p.at.lon))) cy=(fmt(y(p.at.lat))) r=(format!("{r:.2}")) fill=(colour) fill-opacity="0.65" {
+                    title { (p.at.lat) ", " (p.at.lon) ": " (p.succeeded) " succeeded, " (p.failed) " failed" }
                 }
             }
             @for leg in &geo.legs {
                 @if let (Some(a), Some(b)) = (leg.from_xy, leg.to_xy) {
-                    line class="leg" x1=(fmt(x(a.1))) y1=(fmt(y(a.0))) x2=(fmt(x(b.1))) y2=(fmt(y(b.0))) {
+                    line class="leg" x1=(fmt(x(a.lon))) y1=(fmt(y(a.lat))) x2=(fmt(x(b.lon))) y2=(fmt(y(b.lat))) {
                         title { (leg.user) ": " (leg.from_place) " → " (leg.to_place) ", " (leg.km) " km in " (leg.minutes) " min" }
                     }
                 }

@@ -26,9 +26,19 @@ pub struct FindingRow {
 
 pub struct Attacks {
     pub total: i64,
-    /// Detection, severity, findings, events, last seen: most severe first.
-    pub by_detection: Vec<(String, String, i64, i64, String)>,
+    /// Most severe first.
+    pub by_detection: Vec<DetectionCount>,
     pub findings: Vec<FindingRow>,
+}
+
+/// The findings of one detection at one severity.
+pub struct DetectionCount {
+    pub detection: String,
+    pub severity: String,
+    pub findings: i64,
+    /// Events the findings rest on, summed.
+    pub events: i64,
+    pub last_seen: String,
 }
 
 /// The WHERE condition on `findings` for the report's range: findings whose
@@ -75,23 +85,49 @@ pub(super) fn attacks(
         rusqlite::params_from_iter(v.iter()),
         |r| r.get(0),
     )?;
+    let by_detection = by_detection(conn, &w, &v)?;
+    let mut findings = newest_findings(conn, &w, &v)?;
+    for finding in findings.iter_mut().take(MAX_FINDINGS_EXPANDED) {
+        let ids: Vec<&String> = finding.log_ids.iter().take(MAX_FINDING_EVENTS).collect();
+        finding.evidence = events_by_id(conn, names, &ids)?;
+    }
+    Ok(Attacks {
+        total,
+        by_detection,
+        findings,
+    })
+}
+
+/// Findings per detection and severity, most severe first.
+fn by_detection(conn: &Connection, w: &str, v: &[String]) -> Result<Vec<DetectionCount>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT detection, severity, count(*), sum(events), max(last_seen) FROM findings
          WHERE {w} GROUP BY 1, 2
          ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END,
                   3 DESC, 1"
     ))?;
-    let by_detection = stmt
+    let counts = stmt
         .query_map(rusqlite::params_from_iter(v.iter()), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok(DetectionCount {
+                detection: r.get(0)?,
+                severity: r.get(1)?,
+                findings: r.get(2)?,
+                events: r.get(3)?,
+                last_seen: r.get(4)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(counts)
+}
+
+/// The newest `MAX_FINDINGS` findings, without their evidence yet.
+fn newest_findings(conn: &Connection, w: &str, v: &[String]) -> Result<Vec<FindingRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT detection, severity, key, summary, first_seen, last_seen, events, log_ids,
                 coalesce(details, '')
          FROM findings WHERE {w} ORDER BY last_seen DESC, id DESC LIMIT {MAX_FINDINGS}"
     ))?;
-    let mut findings = stmt
+    let findings = stmt
         .query_map(rusqlite::params_from_iter(v.iter()), |r| {
             let ids: String = r.get(7)?;
             Ok(FindingRow {
@@ -108,15 +144,7 @@ pub(super) fn attacks(
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    for finding in findings.iter_mut().take(MAX_FINDINGS_EXPANDED) {
-        let ids: Vec<&String> = finding.log_ids.iter().take(MAX_FINDING_EVENTS).collect();
-        finding.evidence = events_by_id(conn, names, &ids)?;
-    }
-    Ok(Attacks {
-        total,
-        by_detection,
-        findings,
-    })
+    Ok(findings)
 }
 
 pub(super) fn has_findings(conn: &Connection) -> Result<bool> {

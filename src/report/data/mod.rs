@@ -159,13 +159,26 @@ pub fn clip(s: &str) -> String {
     }
 }
 
-/// Event type code -> (readable name, category), from `event_types`.
-type TypeNames = HashMap<String, (String, String)>;
+/// What `event_types` says about one event type code.
+struct TypeName {
+    /// Readable name (the table's `description`).
+    name: String,
+    category: String,
+}
+
+/// Event type code -> its name and category, from `event_types`.
+type TypeNames = HashMap<String, TypeName>;
 
 fn type_names(conn: &Connection) -> Result<TypeNames> {
     let mut stmt = conn.prepare("SELECT code, description, category FROM event_types")?;
     let map = stmt
-        .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+        .query_map([], |r| {
+            let name = TypeName {
+                name: r.get(1)?,
+                category: r.get(2)?,
+            };
+            Ok((r.get(0)?, name))
+        })?
         .collect::<rusqlite::Result<TypeNames>>()?;
     Ok(map)
 }
@@ -174,7 +187,7 @@ fn type_names(conn: &Connection) -> Result<TypeNames> {
 fn codes_in(names: &TypeNames, category: &str) -> String {
     let mut codes: Vec<&String> = names
         .iter()
-        .filter(|(_, (_, c))| c == category)
+        .filter(|(_, t)| t.category == category)
         .map(|(k, _)| k)
         .collect();
     codes.sort();
@@ -204,7 +217,7 @@ pub fn collect(db: &Path, kind: EngineKind, f: &Filter, verify: bool) -> Result<
     let activity = activity(engine, f, &names, &ok_codes, &fail_codes)?;
     let attacks = attacks(&conn, f, &names, None)?;
     let geo = geo(&conn, engine, f, &ok_codes, &fail_codes)?;
-    let who = who(engine, f, &ok_codes, &fail_codes)?;
+    let who = who(engine, f, &fail_codes)?;
     let management = management(engine, f)?;
     let user = match &f.user {
         Some(u) => Some(user_section(&conn, engine, f, &names, u)?),
@@ -234,7 +247,7 @@ fn event_row(r: &rusqlite::Row<'_>, names: &TypeNames) -> rusqlite::Result<Event
     Ok(EventRow {
         log_id: s(0)?,
         date: s(1)?,
-        type_name: names.get(&code).map(|n| n.0.clone()).unwrap_or_default(),
+        type_name: names.get(&code).map(|t| t.name.clone()).unwrap_or_default(),
         type_code: code,
         ip: s(3)?,
         user: s(4)?,

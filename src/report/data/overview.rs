@@ -23,7 +23,14 @@ pub struct Overview {
     /// could not run (an archive of an older schema: run `verify`, which
     /// migrates it).
     pub verify: Option<std::result::Result<crate::store::audit::AuditReport, String>>,
-    pub findings_by_severity: Vec<(String, i64)>,
+    /// Most severe first.
+    pub findings_by_severity: Vec<SeverityCount>,
+}
+
+/// Findings of one severity.
+pub struct SeverityCount {
+    pub severity: String,
+    pub findings: i64,
 }
 
 pub(super) fn overview(
@@ -48,14 +55,17 @@ pub(super) fn overview(
     };
     let (fw, fv) = findings_filter(f);
     // Archives written before schema version 4 have no findings table.
-    let mut by: Vec<(String, i64)> = Vec::new();
+    let mut by: Vec<SeverityCount> = Vec::new();
     if has_findings(conn)? {
         let mut stmt = conn.prepare(&format!(
             "SELECT severity, count(*) FROM findings WHERE {fw} GROUP BY severity"
         ))?;
         by = stmt
             .query_map(rusqlite::params_from_iter(fv.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok(SeverityCount {
+                    severity: r.get(0)?,
+                    findings: r.get(1)?,
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
     }
@@ -64,7 +74,7 @@ pub(super) fn overview(
             .iter()
             .position(|x| *x == s)
     };
-    by.sort_by_key(|(s, _)| rank(s).unwrap_or(9));
+    by.sort_by_key(|c| rank(&c.severity).unwrap_or(9));
     Ok(Overview {
         status,
         events: int(&row[0]),

@@ -15,8 +15,8 @@ pub(super) fn attacks(r: &Report) -> Markup {
                 h3 { "By detection" }
                 table id="findings-by-detection" {
                     thead { tr { th { "severity" } th { "detection" } th class="n" { "findings" } th class="n" { "events" } th { "last seen (UTC)" } } }
-                    tbody { @for (d, sev, n, events, last) in &a.by_detection {
-                        tr { td { span class={"sev sev-" (sev)} { (sev) } } td { strong { (d) } } td class="n" { (num(*n)) } td class="n" { (num(*events)) } td class="t" { (when(last)) } }
+                    tbody { @for d in &a.by_detection {
+                        tr { td { span class={"sev sev-" (d.severity)} { (d.severity) } } td { strong { (d.detection) } } td class="n" { (num(d.findings)) } td class="n" { (num(d.events)) } td class="t" { (when(&d.last_seen)) } }
                     } }
                 }
                 h3 { "Every finding, newest first" }

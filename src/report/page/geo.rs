@@ -8,7 +8,7 @@ use crate::report::{map, svg};
 
 pub(super) fn geography(r: &Report) -> Markup {
     let g = &r.geo;
-    let max = g.countries.first().map(|c| c.2).unwrap_or(0);
+    let max = g.countries.first().map(|c| c.logins).unwrap_or(0);
     html! {
         section id="geography" {
             h2 { "Geography" }
@@ -21,8 +21,8 @@ pub(super) fn geography(r: &Report) -> Markup {
                     h3 { "Logins by country" }
                     table id="countries" {
                         thead { tr { th { "country" } th class="n" { "logins" } th class="n" { "failed" } th class="n" { "users" } th class="n" { "IPs" } th {} } }
-                        tbody { @for (cc, name, n, _ok, failed, users, ips) in &g.countries {
-                            tr { td { (cc) " " span class="note" { (name) } } td class="n" { (num(*n)) } td class="n" { (num(*failed)) } td class="n" { (num(*users)) } td class="n" { (num(*ips)) } td class="barcell" { (svg::cell_bar(*n, max, "#1d7874")) } }
+                        tbody { @for c in &g.countries {
+                            tr { td { (c.code) " " span class="note" { (c.name) } } td class="n" { (num(c.logins)) } td class="n" { (num(c.failed)) } td class="n" { (num(c.users)) } td class="n" { (num(c.ips)) } td class="barcell" { (svg::cell_bar(c.logins, max, "#1d7874")) } }
                         } }
                     }
                 }

@@ -45,7 +45,7 @@ pub(super) fn overview(r: &Report) -> Markup {
                     } }
                     tr { th { "Findings by severity" } td {
                         @if o.findings_by_severity.is_empty() { "none (run " code { "auth0-archive detect" } " to look)" }
-                        @for (sev, n) in &o.findings_by_severity { span class={"sev sev-" (sev)} { span id={"sev-" (sev)} { (num(*n)) } " " (sev) } " " }
+                        @for c in &o.findings_by_severity { span class={"sev sev-" (c.severity)} { span id={"sev-" (c.severity)} { (num(c.findings)) } " " (c.severity) } " " }
                         @if let Some(at) = &s.detect.last_run_at { span class="note" { " · last detect " (s.detect.last_run_outcome.as_deref().unwrap_or("unfinished")) " at " (when(at)) } }
                     } }
                 }

@@ -21,21 +21,21 @@ pub(super) fn user(u: &UserSection) -> Markup {
                     h3 { "Countries" }
                     table id="user-countries" {
                         thead { tr { th { "country" } th class="n" { "events" } th { "first (UTC)" } th { "last (UTC)" } } }
-                        tbody { @for (cc, name, n, first, last) in &u.countries { tr { td { (cc) " " span class="note" { (name) } } td class="n" { (num(*n)) } td class="t" { (when(first)) } td class="t" { (when(last)) } } } }
+                        tbody { @for c in &u.countries { tr { td { (c.code) " " span class="note" { (c.name) } } td class="n" { (num(c.events)) } td class="t" { (when(&c.first_seen)) } td class="t" { (when(&c.last_seen)) } } } }
                     }
                 }
                 div {
                     h3 { "IPs" }
                     table id="user-ips" {
                         thead { tr { th { "IP" } th { "country" } th class="n" { "events" } th class="n" { "failed logins" } th { "last (UTC)" } } }
-                        tbody { @for (ip, cc, n, failed, _first, last) in &u.ips { tr { td class="t" { (ip) } td { (cc) } td class="n" { (num(*n)) } td class="n" { (num(*failed)) } td class="t" { (when(last)) } } } }
+                        tbody { @for i in &u.ips { tr { td class="t" { (i.ip) } td { (i.country) } td class="n" { (num(i.events)) } td class="n" { (num(i.failures)) } td class="t" { (when(&i.last_seen)) } } } }
                     }
                 }
             }
             h3 { "Devices (user agents)" }
             table id="user-devices" {
                 thead { tr { th { "user agent" } th { "mobile" } th class="n" { "events" } th { "last (UTC)" } } }
-                tbody { @for (ua, mobile, n, last) in &u.devices { tr { td class="w" { (ua) } td { (mobile) } td class="n" { (num(*n)) } td class="t" { (when(last)) } } } }
+                tbody { @for d in &u.devices { tr { td class="w" { (d.user_agent) } td { @if d.mobile { "yes" } } td class="n" { (num(d.events)) } td class="t" { (when(&d.last_seen)) } } } }
             }
             h3 { "MFA and Guardian events" }
             @if u.mfa.is_empty() { p { "None." } } @else { (event_table(&u.mfa, "user-mfa")) }

@@ -8,23 +8,23 @@ use crate::report::svg;
 
 pub(super) fn who(r: &Report) -> Markup {
     let w = &r.who;
-    let ip_max = w.failing_ips.first().map(|x| x.1).unwrap_or(0);
-    let user_max = w.failing_users.first().map(|x| x.1).unwrap_or(0);
+    let ip_max = w.failing_ips.first().map(|x| x.failures).unwrap_or(0);
+    let user_max = w.failing_users.first().map(|x| x.failures).unwrap_or(0);
     html! {
         section id="who" {
             h2 { "Who and where from" }
             h3 { "Top failing IPs" }
             table id="failing-ips" {
                 thead { tr { th { "IP" } th class="n" { "failed logins" } th class="n" { "users tried" } th { "country" } th { "last (UTC)" } th {} } }
-                tbody { @for (i, (ip, n, users, cc, _first, last)) in w.failing_ips.iter().enumerate() {
-                    tr { td class="t" id=[(i == 0).then_some("top-failing-ip")] { (ip) } td class="n" id=[(i == 0).then_some("top-failing-ip-count")] { (num(*n)) } td class="n" { (num(*users)) } td { (cc) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, ip_max, "#d62828")) } }
+                tbody { @for (i, row) in w.failing_ips.iter().enumerate() {
+                    tr { td class="t" id=[(i == 0).then_some("top-failing-ip")] { (row.ip) } td class="n" id=[(i == 0).then_some("top-failing-ip-count")] { (num(row.failures)) } td class="n" { (num(row.users_tried)) } td { (row.country) } td class="t" { (when(&row.last_seen)) } td class="barcell" { (svg::cell_bar(row.failures, ip_max, "#d62828")) } }
                 } }
             }
             h3 { "Top failing users" }
             table id="failing-users" {
                 thead { tr { th { "user" } th class="n" { "failed logins" } th class="n" { "IPs" } th { "last (UTC)" } th {} } }
-                tbody { @for (u, n, ips, last) in &w.failing_users {
-                    tr { td class="w" { (u) } td class="n" { (num(*n)) } td class="n" { (num(*ips)) } td class="t" { (when(last)) } td class="barcell" { (svg::cell_bar(*n, user_max, "#d62828")) } }
+                tbody { @for u in &w.failing_users {
+                    tr { td class="w" { (u.user) } td class="n" { (num(u.failures)) } td class="n" { (num(u.ips)) } td class="t" { (when(&u.last_seen)) } td class="barcell" { (svg::cell_bar(u.failures, user_max, "#d62828")) } }
                 } }
             }
             div class="grid2" {
@@ -32,21 +32,21 @@ pub(super) fn who(r: &Report) -> Markup {
                     h3 { "Top clients (applications)" }
                     table id="clients" {
                         thead { tr { th { "client" } th { "client id" } th class="n" { "events" } th class="n" { "users" } } }
-                        tbody { @for (name, id, n, users) in &w.clients { tr { td { (name) } td class="w" { code { (id) } } td class="n" { (num(*n)) } td class="n" { (num(*users)) } } } }
+                        tbody { @for c in &w.clients { tr { td { (c.name) } td class="w" { code { (c.client_id) } } td class="n" { (num(c.events)) } td class="n" { (num(c.users)) } } } }
                     }
                 }
                 div {
                     h3 { "Top connections" }
                     table id="connections" {
                         thead { tr { th { "connection" } th class="n" { "events" } th class="n" { "failed logins" } } }
-                        tbody { @for (c, n, failed) in &w.connections { tr { td { (c) } td class="n" { (num(*n)) } td class="n" { (num(*failed)) } } } }
+                        tbody { @for c in &w.connections { tr { td { (c.connection) } td class="n" { (num(c.events)) } td class="n" { (num(c.failed_logins)) } } } }
                     }
                 }
             }
             h3 { "Top user agents" }
             table id="user-agents" {
                 thead { tr { th { "user agent" } th class="n" { "events" } th class="n" { "users" } th class="n" { "IPs" } } }
-                tbody { @for (ua, n, users, ips) in &w.user_agents { tr { td class="w" { (ua) } td class="n" { (num(*n)) } td class="n" { (num(*users)) } td class="n" { (num(*ips)) } } } }
+                tbody { @for a in &w.user_agents { tr { td class="w" { (a.user_agent) } td class="n" { (num(a.events)) } td class="n" { (num(a.users)) } td class="n" { (num(a.ips)) } } } }
             }
             p class="note" { "Each list shows its top " (TOP) "." }
         }
@@ -58,9 +58,9 @@ pub(super) fn management(r: &Report) -> Markup {
     let labels: Vec<String> = m
         .days
         .iter()
-        .map(|d| d.0.get(5..).unwrap_or("").to_string())
+        .map(|d| d.day.get(5..).unwrap_or("").to_string())
         .collect();
-    let values: Vec<Vec<i64>> = m.days.iter().map(|d| vec![d.1, d.2]).collect();
+    let values: Vec<Vec<i64>> = m.days.iter().map(|d| vec![d.succeeded, d.failed]).collect();
     let series = [
         ("succeeded (sapi)", "#f4a261"),
         ("failed (fapi)", "#d62828"),
