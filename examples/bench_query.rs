@@ -11,7 +11,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use auth0_archive::cli::{Engine, ExportArgs};
+use auth0_archive::choices::EngineKind as Engine;
+use auth0_archive::config::commands::ExportOptions;
 use auth0_archive::mirror;
 use auth0_archive::query::Origin;
 use auth0_archive::query::output::{Sink, Value};
@@ -191,7 +192,7 @@ fn main() {
         let t = Instant::now();
         auth0_archive::export::run(
             &db,
-            &ExportArgs {
+            &ExportOptions {
                 out: out.clone(),
                 since: None,
                 until: None,

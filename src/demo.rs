@@ -8,7 +8,9 @@ use std::path::Path;
 use chrono::{DurationRound, TimeDelta, Utc};
 
 use crate::auth0::{Auth, HttpPolicy, default_audience};
-use crate::cli::{DemoArgs, DetectArgs, Engine, Format, RunArgs};
+use crate::choices::{EngineKind, Format};
+use crate::cli::{DemoArgs, DetectArgs};
+use crate::config::commands::{QuerySource, SavedQueryOptions, StatusOptions};
 use crate::config::{OutputMode, SyncConfig, SyncPlan, parse_base_url};
 use crate::error::{Error, Result};
 use crate::log::note;
@@ -97,7 +99,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
     ));
     status::run(
         db,
-        &crate::cli::StatusArgs {
+        &StatusOptions {
             json: false,
             retention_days: None,
         },
@@ -117,13 +119,11 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         ));
         query::run_report(
             db,
-            &RunArgs {
+            &SavedQueryOptions {
                 name: report.to_string(),
                 params,
                 format: Some(Format::Table),
-                engine: Engine::Sqlite,
-                parquet: None,
-                partial: false,
+                source: QuerySource::Archive(EngineKind::Sqlite),
             },
         )?;
     }
@@ -142,7 +142,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             tenant: None,
             only: Vec::new(),
             quiet: false,
-            engine: Engine::Sqlite,
+            engine: EngineKind::Sqlite,
             sigma: Vec::new(),
             no_reports: false,
         },

@@ -9,7 +9,7 @@ use flate2::read::MultiGzDecoder;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::cli::ImportArgs;
+use crate::config::commands::ImportOptions;
 use crate::error::{Error, Result};
 use crate::event::{Page, Reject, normalize_with_fallback_id};
 use crate::store::chain::{self, ChainKey};
@@ -32,7 +32,7 @@ pub struct ImportSummary {
     pub rejected: u64,
 }
 
-pub fn run(db: &Path, args: &ImportArgs) -> Result<()> {
+pub fn run(db: &Path, args: &ImportOptions) -> Result<()> {
     // Files are read as a stream (memory stays bounded whatever their size)
     // and everything commits in one transaction: a bad file anywhere
     // changes nothing. Each is opened first, so a missing one fails early.

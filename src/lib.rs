@@ -8,6 +8,7 @@
 //! module may use. `simulator` is a fake Auth0 tenant for `demo` and tests.
 
 pub mod auth0;
+pub mod choices;
 pub mod cli;
 pub mod config;
 pub mod demo;

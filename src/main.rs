@@ -72,17 +72,17 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             let plan = config::SyncPlan::from_args(db(DEFAULT_DB), args, typed)?;
             sync::run_blocking(plan)
         }
-        Command::Status(ref args) => status::run(&db(DEFAULT_DB), args),
+        Command::Status(ref args) => status::run(&db(DEFAULT_DB), &args.into()),
         Command::Query(ref cmd) => match cmd {
-            QueryCommand::List(args) => query::list(args),
-            QueryCommand::Run(args) => query::run_report(&db(DEFAULT_DB), args),
-            QueryCommand::Sql(args) => query::run_sql(&db(DEFAULT_DB), args),
-            QueryCommand::Export(args) => export::run(&db(DEFAULT_DB), args),
+            QueryCommand::List(args) => query::list(&args.into()),
+            QueryCommand::Run(args) => query::run_report(&db(DEFAULT_DB), &args.into()),
+            QueryCommand::Sql(args) => query::run_sql(&db(DEFAULT_DB), &args.into()),
+            QueryCommand::Export(args) => export::run(&db(DEFAULT_DB), &args.into()),
         },
         Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), args),
-        Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), args),
-        Command::Import(ref args) => import::run(&db(DEFAULT_DB), args),
-        Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), args),
+        Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), &args.into()),
+        Command::Import(ref args) => import::run(&db(DEFAULT_DB), &args.into()),
+        Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), &args.into()),
         Command::Detect(ref args) => detect::run(&db(DEFAULT_DB), args),
         Command::Report(ref args) => auth0_archive::report::run(&db(DEFAULT_DB), args),
         Command::Completions(ref args) => {

@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use crate::cli::StatusArgs;
+use crate::config::commands::StatusOptions;
 use crate::error::Result;
 use crate::store;
 
@@ -67,7 +67,7 @@ pub struct GapStatus {
     pub detected_at: String,
 }
 
-pub fn run(db: &Path, args: &StatusArgs) -> Result<()> {
+pub fn run(db: &Path, args: &StatusOptions) -> Result<()> {
     let conn = store::open_read_only(db)?;
     let status = read(&conn, db, args.retention_days)?;
     if args.json {

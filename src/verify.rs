@@ -4,12 +4,12 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::cli::VerifyArgs;
+use crate::config::commands::VerifyOptions;
 use crate::error::{Error, Result};
 use crate::store;
 use crate::store::chain::{ChainKey, Head};
 
-pub fn run(db: &Path, args: &VerifyArgs) -> Result<()> {
+pub fn run(db: &Path, args: &VerifyOptions) -> Result<()> {
     let expect = args.expect_head.as_deref().map(Head::parse).transpose()?;
     let key = ChainKey::from_env()?;
     let conn = store::open_read_only(db)?;

@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod examples;
 
+pub use crate::choices::{EngineKind as Engine, FailOn, Format};
 use crate::log::LogFormat;
 use crate::secret::Secret;
 
@@ -113,14 +114,6 @@ pub struct DetectArgs {
     /// (kept up to date beside it; several times faster on large archives)
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
-}
-
-/// The severity at which `detect --fail-on` exits 7.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    Low,
-    Medium,
-    High,
 }
 
 #[derive(Debug, Args)]
@@ -321,29 +314,6 @@ pub enum QueryCommand {
     /// Export events to Parquet (zstd), partitioned by day, through DuckDB
     #[command(after_help = examples::QUERY_EXPORT)]
     Export(ExportArgs),
-}
-
-/// Result formats. `csv` is safe to open in a spreadsheet: text cells that
-/// a spreadsheet would run as a formula get a leading `'`; `csv-raw` keeps
-/// every value exact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Aligned columns for a terminal
-    Table,
-    /// CSV safe for spreadsheets: text starting with = + - @ tab or CR gets a leading '
-    Csv,
-    /// CSV with every value exact (not for spreadsheets: formulas would run)
-    CsvRaw,
-    /// One JSON array of objects, values exact
-    Json,
-    /// One JSON object per line, values exact
-    Ndjson,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Engine {
-    Sqlite,
-    Duckdb,
 }
 
 #[derive(Debug, Args)]

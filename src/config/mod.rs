@@ -3,6 +3,7 @@
 //! connection settings come from the command line or from a tenants file
 //! (`tenants`) in one shape, `TenantSettings`, checked by the same code.
 
+pub mod commands;
 pub mod tenants;
 
 use std::net::IpAddr;

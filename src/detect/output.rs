@@ -4,7 +4,7 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 use super::Reported;
-use crate::cli::Format;
+use crate::choices::Format;
 use crate::error::{Error, Result};
 use crate::query::output::{self, Value};
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::ExportArgs;
+use crate::config::commands::ExportOptions;
 use crate::error::{Context, Error, Result};
 use crate::event::event_columns;
 use crate::mirror;
@@ -94,7 +94,7 @@ fn write_manifest(dir: &Path, m: &Manifest) -> Result<()> {
         .context(&format!("cannot write {}", dir.join(MANIFEST).display()))
 }
 
-fn day_range(args: &ExportArgs) -> Result<(i64, i64)> {
+fn day_range(args: &ExportOptions) -> Result<(i64, i64)> {
     crate::time::parse_range(
         args.since.as_deref(),
         args.until.as_deref(),
@@ -318,7 +318,7 @@ fn in_parallel<T: Sync, R: Send>(
 }
 
 /// `query export`: Parquet (zstd) per day, rewriting only days that changed.
-pub fn run(db: &Path, args: &ExportArgs) -> Result<()> {
+pub fn run(db: &Path, args: &ExportOptions) -> Result<()> {
     let summary = export_to(db, &args.out, args)?;
     let mut out = io::stdout().lock();
     let line = format!(
@@ -344,7 +344,7 @@ pub fn run(db: &Path, args: &ExportArgs) -> Result<()> {
     }
 }
 
-fn export_to(db: &Path, dir: &Path, args: &ExportArgs) -> Result<ExportSummary> {
+fn export_to(db: &Path, dir: &Path, args: &ExportOptions) -> Result<ExportSummary> {
     let (since, until) = day_range(args)?;
     if since >= until {
         return Err(Error::usage("--since is after --until: nothing to export"));

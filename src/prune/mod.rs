@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rusqlite::TransactionBehavior;
 
-use crate::cli::PruneArgs;
+use crate::config::commands::PruneOptions;
 use crate::error::{Error, Result};
 use crate::store::chain::{self, ChainKey};
 use crate::store::{self, exports, lock::SyncLock};
@@ -25,7 +25,7 @@ use crate::time::{epoch_day, now_iso, parse_ms};
 
 use coverage::Verdict;
 
-pub fn run(db: &Path, args: &PruneArgs) -> Result<()> {
+pub fn run(db: &Path, args: &PruneOptions) -> Result<()> {
     let before =
         parse_ms(&args.before, false).map_err(|e| Error::usage(format!("--before: {e}")))?;
     if !args.dry_run && !args.yes {

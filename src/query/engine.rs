@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use crate::cli::Engine as EngineKind;
+use crate::choices::EngineKind;
 use crate::error::{Error, Result};
 
 use super::duckdb::DuckDbEngine;

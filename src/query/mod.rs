@@ -17,7 +17,8 @@ mod sqlite;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
-use crate::cli::{Engine, Format, ListArgs, RunArgs, SqlArgs};
+use crate::choices::{EngineKind as Engine, Format};
+use crate::config::commands::{ListOptions, QuerySource, SavedQueryOptions, SqlOptions};
 use crate::error::Result;
 
 pub use engine::{Origin, Stop};
@@ -33,17 +34,17 @@ fn finish(result: Result<(), Stop>) -> Result<()> {
 }
 
 /// `query list`.
-pub fn list(args: &ListArgs) -> Result<()> {
+pub fn list(args: &ListOptions) -> Result<()> {
     finish(write_list(args))
 }
 
 /// `query run NAME`.
-pub fn run_report(db: &Path, args: &RunArgs) -> Result<()> {
+pub fn run_report(db: &Path, args: &SavedQueryOptions) -> Result<()> {
     finish(report(db, args))
 }
 
 /// `query sql TEXT`.
-pub fn run_sql(db: &Path, args: &SqlArgs) -> Result<()> {
+pub fn run_sql(db: &Path, args: &SqlOptions) -> Result<()> {
     finish(sql(db, args))
 }
 
@@ -55,21 +56,13 @@ fn stdout_sink(format: Option<Format>) -> Box<dyn Sink> {
     )
 }
 
-fn report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
+fn report(db: &Path, args: &SavedQueryOptions) -> Result<(), Stop> {
     let report = catalog::find(&args.name)?;
     let (sql, values) = params::bind(&report, &args.params)?;
     let mut sink = stdout_sink(args.format);
-    if let Some(dir) = &args.parquet {
-        return engine::open_parquet(dir, args.partial)?.run(
-            &sql,
-            &values,
-            Origin::Report,
-            sink.as_mut(),
-        );
-    }
-    execute(
+    run_on(
         db,
-        args.engine,
+        &args.source,
         &sql,
         &values,
         Origin::Report,
@@ -77,24 +70,33 @@ fn report(db: &Path, args: &RunArgs) -> Result<(), Stop> {
     )
 }
 
-fn sql(db: &Path, args: &SqlArgs) -> Result<(), Stop> {
+fn sql(db: &Path, args: &SqlOptions) -> Result<(), Stop> {
     let mut sink = stdout_sink(args.format);
-    if let Some(dir) = &args.parquet {
-        return engine::open_parquet(dir, args.partial)?.run(
-            &args.sql,
-            &[],
-            Origin::AdHoc,
-            sink.as_mut(),
-        );
-    }
-    execute(
+    run_on(
         db,
-        args.engine,
+        &args.source,
         &args.sql,
         &[],
         Origin::AdHoc,
         sink.as_mut(),
     )
+}
+
+/// Runs one statement on the archive or on a Parquet export.
+fn run_on(
+    db: &Path,
+    source: &QuerySource,
+    sql: &str,
+    values: &[Bound],
+    origin: Origin,
+    sink: &mut dyn Sink,
+) -> Result<(), Stop> {
+    match source {
+        QuerySource::Parquet { dir, partial } => {
+            engine::open_parquet(dir, *partial)?.run(sql, values, origin, sink)
+        }
+        QuerySource::Archive(engine) => execute(db, *engine, sql, values, origin, sink),
+    }
 }
 
 /// Runs one statement on the chosen engine.
@@ -109,7 +111,7 @@ pub fn execute(
     engine::open(db, engine, origin)?.run(sql, values, origin, sink)
 }
 
-fn write_list(args: &ListArgs) -> Result<(), Stop> {
+fn write_list(args: &ListOptions) -> Result<(), Stop> {
     let reports = catalog::reports()?;
     let format = output::resolve_format(args.format);
     let mut out = BufWriter::new(io::stdout().lock());

@@ -14,7 +14,7 @@
 
 use std::io::{self, Write};
 
-use crate::cli::Format;
+use crate::choices::Format;
 
 /// One cell, independent of the engine that produced it.
 #[derive(Debug, Clone, PartialEq)]

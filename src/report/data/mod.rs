@@ -17,7 +17,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use super::Filter;
-use crate::cli::Engine as EngineKind;
+use crate::choices::EngineKind;
 use crate::error::{Error, Result};
 use crate::query::engine::{self, Engine, Origin, Stop};
 use crate::query::output::{Sink, Value};

@@ -1,0 +1,38 @@
+//! The closed sets of values the command line offers (output format, query
+//! engine, the `--fail-on` threshold). They live here, below both the
+//! parser (`cli`) and the modules that act on them, so that neither has to
+//! know the other.
+
+use clap::ValueEnum;
+
+/// Result formats. `csv` is safe to open in a spreadsheet: text cells that
+/// a spreadsheet would run as a formula get a leading `'`; `csv-raw` keeps
+/// every value exact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns for a terminal
+    Table,
+    /// CSV safe for spreadsheets: text starting with = + - @ tab or CR gets a leading '
+    Csv,
+    /// CSV with every value exact (not for spreadsheets: formulas would run)
+    CsvRaw,
+    /// One JSON array of objects, values exact
+    Json,
+    /// One JSON object per line, values exact
+    Ndjson,
+}
+
+/// Where queries run: the SQLite archive itself, or its DuckDB copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    Sqlite,
+    Duckdb,
+}
+
+/// The severity at which `detect --fail-on` exits 7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+}

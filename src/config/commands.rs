@@ -1,0 +1,179 @@
+//! The options of each command other than `sync`, taken once from what clap
+//! parsed. Commands receive these, never `cli` types, so a flag can be
+//! renamed or regrouped on the command line without reaching into them.
+
+use std::path::PathBuf;
+
+use crate::choices::{EngineKind, Format};
+use crate::cli::{
+    ExportArgs, ImportArgs, ListArgs, PruneArgs, RunArgs, SqlArgs, StatusArgs, VerifyArgs,
+};
+
+/// `status`.
+#[derive(Debug, Clone, Default)]
+pub struct StatusOptions {
+    pub json: bool,
+    /// The tenant's log retention in days, to warn of a coming gap.
+    pub retention_days: Option<f64>,
+}
+
+impl From<&StatusArgs> for StatusOptions {
+    fn from(a: &StatusArgs) -> Self {
+        StatusOptions {
+            json: a.json,
+            retention_days: a.retention_days,
+        }
+    }
+}
+
+/// `verify`.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    pub json: bool,
+    /// A head (`SEQ:LINK`) the chain must still contain.
+    pub expect_head: Option<String>,
+}
+
+impl From<&VerifyArgs> for VerifyOptions {
+    fn from(a: &VerifyArgs) -> Self {
+        VerifyOptions {
+            json: a.json,
+            expect_head: a.expect_head.clone(),
+        }
+    }
+}
+
+/// `import`.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub files: Vec<PathBuf>,
+    /// The `tenant` column; each event's hostname when absent.
+    pub tenant: Option<String>,
+    pub json: bool,
+}
+
+impl From<&ImportArgs> for ImportOptions {
+    fn from(a: &ImportArgs) -> Self {
+        ImportOptions {
+            files: a.files.clone(),
+            tenant: a.tenant.clone(),
+            json: a.json,
+        }
+    }
+}
+
+/// `prune`.
+#[derive(Debug, Clone)]
+pub struct PruneOptions {
+    /// Events dated before this (as typed: a date or RFC 3339) go.
+    pub before: String,
+    pub dry_run: bool,
+    pub yes: bool,
+    pub vacuum: bool,
+    pub without_export: bool,
+}
+
+impl From<&PruneArgs> for PruneOptions {
+    fn from(a: &PruneArgs) -> Self {
+        PruneOptions {
+            before: a.before.clone(),
+            dry_run: a.dry_run,
+            yes: a.yes,
+            vacuum: a.vacuum,
+            without_export: a.without_export,
+        }
+    }
+}
+
+/// `query export`.
+#[derive(Debug, Clone)]
+pub struct ExportOptions {
+    pub out: PathBuf,
+    /// First and last day (as typed), inclusive.
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl From<&ExportArgs> for ExportOptions {
+    fn from(a: &ExportArgs) -> Self {
+        ExportOptions {
+            out: a.out.clone(),
+            since: a.since.clone(),
+            until: a.until.clone(),
+        }
+    }
+}
+
+/// What a query reads: the archive (on an engine) or a Parquet export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QuerySource {
+    Archive(EngineKind),
+    /// A `query export` directory; `partial` also reads an incomplete one.
+    Parquet {
+        dir: PathBuf,
+        partial: bool,
+    },
+}
+
+impl QuerySource {
+    fn of(engine: EngineKind, parquet: &Option<PathBuf>, partial: bool) -> Self {
+        match parquet {
+            Some(dir) => QuerySource::Parquet {
+                dir: dir.clone(),
+                partial,
+            },
+            None => QuerySource::Archive(engine),
+        }
+    }
+}
+
+/// `query list`.
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    pub format: Option<Format>,
+}
+
+impl From<&ListArgs> for ListOptions {
+    fn from(a: &ListArgs) -> Self {
+        ListOptions { format: a.format }
+    }
+}
+
+/// `query run`: a saved query with its parameters.
+#[derive(Debug, Clone)]
+pub struct SavedQueryOptions {
+    pub name: String,
+    /// `KEY=VALUE`, as typed.
+    pub params: Vec<String>,
+    pub format: Option<Format>,
+    pub source: QuerySource,
+}
+
+impl From<&RunArgs> for SavedQueryOptions {
+    fn from(a: &RunArgs) -> Self {
+        SavedQueryOptions {
+            name: a.name.clone(),
+            params: a.params.clone(),
+            format: a.format,
+            source: QuerySource::of(a.engine, &a.parquet, a.partial),
+        }
+    }
+}
+
+/// `query sql`.
+#[derive(Debug, Clone)]
+pub struct SqlOptions {
+    pub sql: String,
+    pub format: Option<Format>,
+    pub source: QuerySource,
+}
+
+impl From<&SqlArgs> for SqlOptions {
+    fn from(a: &SqlArgs) -> Self {
+        SqlOptions {
+            sql: a.sql.clone(),
+            format: a.format,
+            source: QuerySource::of(a.engine, &a.parquet, a.partial),
+        }
+    }
+}
