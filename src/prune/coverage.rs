@@ -161,7 +161,7 @@ pub(super) fn check(conn: &Connection, plan: &Plan) -> Result<Verdict> {
                 why.get_or_insert(format!(
                     "the export in {} holds {} of it and the archive {} now{}: export again",
                     export.dir,
-                    crate::text::count(then.rows as u64, "event"),
+                    crate::text::count(then.rows, "event"),
                     now.rows,
                     if then.rows == now.rows {
                         ", with other contents"

@@ -127,7 +127,7 @@ pub async fn run(
         crate::log::warn(&format!(
             "{} arrived again with different content: the first copies were kept, \
              the others are in the conflicts table for review",
-            crate::text::count(totals.conflicts as u64, "event")
+            crate::text::count(totals.conflicts, "event")
         ));
     }
     let summary = Summary {
