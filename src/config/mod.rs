@@ -4,6 +4,7 @@
 //! (`tenants`) in one shape, `TenantSettings`, checked by the same code.
 
 pub mod tenants;
+pub mod webhooks;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -47,6 +48,15 @@ pub struct SyncPlan {
     pub concurrency: usize,
     /// Where each new chain head is appended (`--head-file`).
     pub head_file: Option<PathBuf>,
+    /// `--detect`: a detection pass after each catch-up.
+    pub detect: Option<DetectPlan>,
+}
+
+/// What `sync --detect` runs after each catch-up and where it tells it.
+#[derive(Debug, Clone)]
+pub struct DetectPlan {
+    pub sigma: Vec<PathBuf>,
+    pub webhooks: webhooks::Webhooks,
 }
 
 impl SyncPlan {
@@ -65,6 +75,18 @@ impl SyncPlan {
             return Err(Error::usage("--concurrency must be at least 1"));
         }
         let shared = SharedSettings::from_args(args)?;
+        let detect = if args.detect {
+            Some(DetectPlan {
+                sigma: args.sigma.clone(),
+                webhooks: webhooks::Webhooks::from_args(&args.webhooks)?,
+            })
+        } else if args.webhooks.webhook_file.is_some() {
+            return Err(Error::usage(
+                "--webhook-file delivers the findings of --detect: add --detect",
+            ));
+        } else {
+            None
+        };
         let tenants = match &args.config {
             Some(file) => tenants::TenantsFile::load(file)?
                 .select(args.tenant.as_deref())?
@@ -86,6 +108,7 @@ impl SyncPlan {
             follow,
             concurrency: args.concurrency,
             head_file: args.head_file.clone(),
+            detect,
         })
     }
 }

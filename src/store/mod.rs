@@ -2,10 +2,12 @@
 //! `events` writes pages with their checkpoint, `chain` seals them, `runs`
 //! keeps the sync history, `slices` the parallel backfill's cursors,
 //! `indexes` the indexes a backfill defers, `lock` the one-writer lock,
-//! `exports` the completed exports and the days `prune` deleted.
+//! `exports` the completed exports and the days `prune` deleted,
+//! `deliveries` the outbox of findings not yet told.
 
 pub mod audit;
 pub mod chain;
+pub mod deliveries;
 pub mod events;
 pub mod exports;
 pub mod findings;
@@ -30,6 +32,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../schema/004_findings.sql")),
     (5, include_str!("../../schema/005_raw_dictionaries.sql")),
     (6, include_str!("../../schema/006_exports.sql")),
+    // 7 is another branch's; the integrator puts it back in order.
+    (8, include_str!("../../schema/008_deliveries.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from
@@ -238,6 +242,20 @@ fn load_event_types(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Removes `db` and the files named after it with `suffixes` (`-wal`,
+/// `.lock`, ...); files that are not there are no error.
+pub fn remove_with_sidecars(db: &Path, suffixes: &[&str]) -> std::io::Result<()> {
+    for suffix in std::iter::once(&"").chain(suffixes) {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,18 +440,4 @@ mod tests {
         assert_eq!(open_for_write(&path).unwrap_err().exit_code(), 5);
         assert_eq!(open_read_only(&path).unwrap_err().exit_code(), 5);
     }
-}
-
-/// Removes `db` and the files named after it with `suffixes` (`-wal`,
-/// `.lock`, ...); files that are not there are no error.
-pub fn remove_with_sidecars(db: &Path, suffixes: &[&str]) -> std::io::Result<()> {
-    for suffix in std::iter::once(&"").chain(suffixes) {
-        let mut name = db.as_os_str().to_owned();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-    }
-    Ok(())
 }
