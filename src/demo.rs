@@ -21,13 +21,23 @@ use crate::{query, status, sync};
 
 /// Removes an earlier demo archive and what lives beside it.
 fn start_over(db: &Path) -> Result<()> {
-    crate::store::remove_with_sidecars(db, &["-wal", "-shm", ".duckdb", ".duckdb.wal", ".lock"])
-        .map_err(|e| {
-            Error::runtime(format!(
-                "cannot remove the old demo archive {}: {e}",
-                db.display()
-            ))
-        })
+    crate::store::remove_with_sidecars(
+        db,
+        &[
+            "-wal",
+            "-shm",
+            ".duckdb",
+            ".duckdb.wal",
+            ".lock",
+            ".detect.lock",
+        ],
+    )
+    .map_err(|e| {
+        Error::runtime(format!(
+            "cannot remove the old demo archive {}: {e}",
+            db.display()
+        ))
+    })
 }
 
 /// `word`, quoted for a POSIX shell when it needs it.
@@ -91,6 +101,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
         follow: None,
         concurrency: 4,
         head_file: None,
+        detect: None,
     })?;
     println!();
     note(&format!(
@@ -145,6 +156,7 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
             engine: EngineKind::Sqlite,
             sigma: Vec::new(),
             no_reports: false,
+            webhooks: Default::default(),
         },
     )?;
     let report = db.with_file_name("auth0-demo-report.html");

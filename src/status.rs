@@ -31,6 +31,9 @@ pub struct Status {
     pub conflicts: i64,
     /// The last `detect` run and the findings per severity.
     pub detect: store::findings::DetectStatus,
+    /// Findings not yet delivered, per webhook fingerprint (as `detect`
+    /// names it in its warnings); empty when all went out.
+    pub pending_deliveries: Vec<store::deliveries::Pending>,
     /// Whether `raw` is stored as zstd BLOBs (after the archive trained its
     /// dictionary): other SQLite tools then need another way to its JSON.
     pub raw_compressed: bool,
@@ -203,6 +206,7 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         } else {
             Default::default()
         },
+        pending_deliveries: store::deliveries::status(conn)?,
         conflicts: if schema_version >= 3 {
             conn.query_row("SELECT count(*) FROM conflicts", [], |r| r.get(0))?
         } else {
@@ -308,5 +312,27 @@ fn print_human(s: &Status) {
                 counts.join(", ")
             }
         );
+    }
+    for p in &s.pending_deliveries {
+        println!(
+            "webhook:        {} pending for {} (oldest queued {}, {}){}",
+            crate::text::count(p.pending as u64, "finding"),
+            p.destination,
+            p.oldest_queued_at,
+            age(p.oldest_age_s),
+            p.last_error
+                .as_deref()
+                .map(|e| format!("; last attempt: {e}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// `42 s ago`, `17 min ago`, `5 h ago`.
+fn age(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s ago"),
+        s if s < 7200 => format!("{} min ago", s / 60),
+        s => format!("{} h ago", s / 3600),
     }
 }

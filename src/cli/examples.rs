@@ -12,7 +12,7 @@ pub const SYNC: &str = "\
 Examples:
   AUTH0_BASE_URL=acme.us.auth0.com AUTH0_CLIENT_ID=abc AUTH0_CLIENT_SECRET_FILE=secret.txt auth0-archive sync
   auth0-archive sync --json --quiet                   # for cron: one JSON summary on stdout
-  auth0-archive sync --follow --interval 60s          # keep polling after catching up
+  auth0-archive sync --follow --detect --webhook-file hooks.txt   # keep polling; detect and alert
   auth0-archive sync --config tenants.toml --tenant prod";
 
 pub const STATUS: &str = "\

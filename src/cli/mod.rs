@@ -114,6 +114,62 @@ pub struct DetectArgs {
     /// (kept up to date beside it; several times faster on large archives)
     #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
     pub engine: Engine,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Where new findings are delivered, on `detect` and `sync --detect`.
+#[derive(Debug, Clone, Args)]
+pub struct WebhookArgs {
+    /// POST each new finding as JSON to this URL, at least once (repeatable;
+    /// the URL is a secret: never printed, logged or stored)
+    #[arg(
+        long,
+        env = "AUTH0_ARCHIVE_WEBHOOK",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook: Vec<Secret>,
+    /// Read webhook URLs from this file, one per line (blank lines and
+    /// lines starting with # are skipped), out of sight of other users
+    #[arg(long, value_name = "PATH")]
+    pub webhook_file: Option<PathBuf>,
+    /// Deliver only findings of this severity or higher
+    #[arg(long, value_enum, default_value_t = Severity::Info, value_name = "SEVERITY")]
+    pub webhook_min_severity: Severity,
+    /// The request body: the finding's JSON object, or Slack's `{"text": ...}`
+    #[arg(long, value_enum, default_value_t = WebhookFormat::Json)]
+    pub webhook_format: WebhookFormat,
+}
+
+/// No webhook (what the flags mean when none is given).
+impl Default for WebhookArgs {
+    fn default() -> Self {
+        WebhookArgs {
+            webhook: Vec::new(),
+            webhook_file: None,
+            webhook_min_severity: Severity::Info,
+            webhook_format: WebhookFormat::Json,
+        }
+    }
+}
+
+/// A finding severity, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+/// The body a webhook receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookFormat {
+    /// The finding's JSON object (its ndjson line)
+    Json,
+    /// `{"text": "..."}`, for Slack (and Mattermost, Teams workflows) incoming webhooks
+    Slack,
 }
 
 #[derive(Debug, Args)]
@@ -270,6 +326,18 @@ pub struct SyncArgs {
     /// archive, e.g. on append-only storage); check it with `verify --expect-head`
     #[arg(long, env = "AUTH0_ARCHIVE_HEAD_FILE", value_name = "PATH")]
     pub head_file: Option<PathBuf>,
+
+    /// Run the detections over the new events after each catch-up (once,
+    /// after the sync, without --follow) and print new findings, as `detect`
+    #[arg(long)]
+    pub detect: bool,
+
+    /// With --detect: also evaluate these Sigma rules (a file or a directory; repeatable)
+    #[arg(long, value_name = "PATH", requires = "detect")]
+    pub sigma: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]

@@ -5,6 +5,7 @@
 
 pub mod commands;
 pub mod tenants;
+pub mod webhooks;
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -48,6 +49,15 @@ pub struct SyncPlan {
     pub concurrency: usize,
     /// Where each new chain head is appended (`--head-file`).
     pub head_file: Option<PathBuf>,
+    /// `--detect`: a detection pass after each catch-up.
+    pub detect: Option<DetectPlan>,
+}
+
+/// What `sync --detect` runs after each catch-up and where it tells it.
+#[derive(Debug, Clone)]
+pub struct DetectPlan {
+    pub sigma: Vec<PathBuf>,
+    pub webhooks: webhooks::Webhooks,
 }
 
 impl SyncPlan {
@@ -66,6 +76,18 @@ impl SyncPlan {
             return Err(Error::usage("--concurrency must be at least 1"));
         }
         let shared = SharedSettings::from_args(args)?;
+        let detect = if args.detect {
+            Some(DetectPlan {
+                sigma: args.sigma.clone(),
+                webhooks: webhooks::Webhooks::from_args(&args.webhooks)?,
+            })
+        } else if args.webhooks.webhook_file.is_some() {
+            return Err(Error::usage(
+                "--webhook-file delivers the findings of --detect: add --detect",
+            ));
+        } else {
+            None
+        };
         let tenants = match &args.config {
             Some(file) => tenants::TenantsFile::load(file)?
                 .select(args.tenant.as_deref())?
@@ -87,6 +109,7 @@ impl SyncPlan {
             follow,
             concurrency: args.concurrency,
             head_file: args.head_file.clone(),
+            detect,
         })
     }
 }

@@ -14,15 +14,18 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::cli::{DetectArgs, FailOn};
+use crate::cli::{DetectArgs, FailOn, Format};
+use crate::config::webhooks::Webhooks;
 use crate::error::{Error, Result};
 use crate::query::catalog::{self, Report, Severity};
 use crate::query::output::{Sink, Value};
 use crate::query::{Origin, Stop, engine, params};
 use crate::store::findings::{self, Filed, Finding};
-use crate::store::{self, lock::SyncLock};
+use crate::store::lock::{DETECT_WAIT, DetectLock};
+use crate::store::{self, deliveries};
 use crate::time::epoch_iso;
 
+mod deliver;
 mod output;
 mod sigma;
 
@@ -108,8 +111,8 @@ pub struct Examined {
 }
 
 /// Runs every detection over what `scope` selects and files the findings,
-/// recording the pass in `detect_runs`. The caller holds the lock that
-/// keeps other writers out and refreshed `engine` to the archive's rows.
+/// recording the pass in `detect_runs`. The caller holds the detect lock
+/// (one pass at a time); a sync may write meanwhile.
 pub fn examine(
     conn: &mut Connection,
     engine: &dyn engine::Engine,
@@ -117,7 +120,9 @@ pub fn examine(
     scope: &Scope<'_>,
 ) -> Result<Examined> {
     let run_id = findings::begin_run(conn, scope.name())?;
-    let upto = findings::newest_rowid(conn)?;
+    // Committed rows only, and none the engine cannot see yet (the DuckDB
+    // copy is taken before this; a sync may have committed more since).
+    let upto = findings::newest_rowid(conn)?.min(engine.rows_upto().unwrap_or(i64::MAX));
     let mut reported = Vec::new();
     let outcome = examine_all(conn, engine, detections, scope, upto, run_id, &mut reported);
     let new_count = reported.iter().filter(|r| r.new).count();
@@ -171,68 +176,180 @@ fn examine_all(
 pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let window = explicit_window(args)?;
     let detections = Detections::choose(&args.only, args.no_reports, &args.sigma)?;
+    let webhooks = Webhooks::from_args(&args.webhooks)?;
     if !db.exists() {
         return Err(Error::database(format!(
             "no archive at {}: run `auth0-archive sync` first or pass --db",
             db.display()
         )));
     }
-    // One detect at a time, and not while a sync writes: its findings and
-    // watermarks must see committed pages only, in order.
-    let _lock = SyncLock::acquire(db)?;
-    let mut conn = store::open_for_write(db)?;
-    // The lock keeps writers out, so the DuckDB copy, refreshed here, holds
-    // exactly the rows the pass examines.
-    let engine = engine::open(db, args.engine, Origin::Report)?;
     let scope = Scope {
         tenant: args.tenant.as_deref(),
         window,
     };
-    let examined = examine(&mut conn, engine.as_ref(), &detections, &scope)?;
-    show(&examined, window.is_some(), args)
+    let outlets = Outlets {
+        format: args.format,
+        quiet: args.quiet,
+        webhooks: &webhooks,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::runtime(format!("cannot start the runtime: {e}")))?;
+    let told = runtime.block_on(pass(db, args.engine, &detections, &scope, &outlets))?;
+    match args.fail_on {
+        Some(level) => fail_on(&told, threshold(level)),
+        None => Ok(()),
+    }
 }
 
-/// Prints the findings worth telling, the summary line, and applies
-/// `--fail-on`.
-fn show(examined: &Examined, windowed: bool, args: &DetectArgs) -> Result<()> {
-    let reported = &examined.reported;
-    // Without a window only new findings are worth telling; with one, the
-    // whole window is the question.
-    let mut shown: Vec<&Reported> = reported.iter().filter(|r| windowed || r.new).collect();
+/// Where a pass tells what it found.
+pub struct Outlets<'a> {
+    /// Standard output's format [default: table on a terminal, ndjson otherwise].
+    pub format: Option<Format>,
+    /// No summary line on stderr.
+    pub quiet: bool,
+    pub webhooks: &'a Webhooks,
+}
+
+/// A finding as a pass printed it.
+pub struct Told {
+    /// The `findings` row: stable across runs and deliveries.
+    pub id: Option<i64>,
+    pub finding: Finding,
+    /// Not printed by any earlier pass.
+    pub new: bool,
+    /// Filed by an earlier pass that stopped before printing it.
+    pub pending: bool,
+}
+
+/// One detection pass, as `detect` and `sync --detect` run it: waits for
+/// any other pass on the archive (the detect lock, not the sync lock: a
+/// sync may write meanwhile, and SQLite's busy timeout covers its short
+/// transactions), examines what is new, prints the findings not printed
+/// yet, and delivers what is pending to the webhooks.
+pub async fn pass(
+    db: &Path,
+    engine_kind: crate::cli::Engine,
+    detections: &Detections,
+    scope: &Scope<'_>,
+    outlets: &Outlets<'_>,
+) -> Result<Vec<Told>> {
+    let _lock = DetectLock::acquire(db, DETECT_WAIT)?;
+    let mut conn = store::open_for_write(db)?;
+    // Before examining: the findings it files queue for these webhooks in
+    // the transaction that files them.
+    let destinations = deliver::register(&conn, outlets.webhooks)?;
+    let examined = {
+        let engine = engine::open(db, engine_kind, Origin::Report)?;
+        examine(&mut conn, engine.as_ref(), detections, scope)?
+    };
+    let (told, printed) = tell(&conn, &examined, scope)?;
+    show(&examined, &told, scope.window.is_some(), outlets)?;
+    // Only now that they are printed: a crash before prints them again.
+    deliveries::dequeue(&mut conn, &printed)?;
+    let drained = deliver::drain(&conn, &destinations, outlets.webhooks.format).await?;
+    for d in &drained {
+        if d.left > 0 {
+            crate::log::warn(&format!(
+                "{}: {} pending (last attempt: {}; fingerprint {}); the next run sends {}",
+                d.label,
+                crate::text::count(d.left as u64, "finding"),
+                d.error.as_deref().unwrap_or("out of time"),
+                d.fingerprint,
+                if d.left == 1 { "it" } else { "them" }
+            ));
+        } else if d.delivered > 0 && !outlets.quiet {
+            crate::log::note(&format!(
+                "auth0-archive: detect: {} delivered to {}",
+                crate::text::count(d.delivered as u64, "finding"),
+                d.label
+            ));
+        }
+    }
+    Ok(told)
+}
+
+/// The findings to print with their ids: this pass's new ones (or, with a
+/// window, all it found), and those an earlier pass filed but did not get
+/// to print; and the queue entries this settles.
+fn tell(
+    conn: &Connection,
+    examined: &Examined,
+    scope: &Scope<'_>,
+) -> Result<(Vec<Told>, Vec<i64>)> {
+    let windowed = scope.window.is_some();
+    let queued = deliveries::queued(conn)?;
+    let mut told = Vec::new();
+    for r in examined.reported.iter().filter(|r| windowed || r.new) {
+        told.push(Told {
+            id: findings::filed_id(conn, &r.finding, scope.name())?,
+            finding: r.finding.clone(),
+            new: r.new,
+            pending: false,
+        });
+    }
+    for id in &queued {
+        if told.iter().any(|t| t.id == Some(*id)) {
+            continue;
+        }
+        if let Some(finding) = deliveries::finding(conn, *id)? {
+            told.push(Told {
+                id: Some(*id),
+                finding,
+                new: true,
+                pending: true,
+            });
+        }
+    }
     // Most severe first; then as they happened.
-    shown.sort_by(|a, b| {
-        let rank = |r: &Reported| Severity::parse(&r.finding.severity);
+    told.sort_by(|a, b| {
+        let rank = |t: &Told| Severity::parse(&t.finding.severity);
         rank(b)
             .cmp(&rank(a))
             .then_with(|| a.finding.first_seen.cmp(&b.finding.first_seen))
     });
-    print(&shown, args.format)?;
-    if !args.quiet {
+    Ok((told, queued))
+}
+
+/// Prints the findings worth telling and the summary line.
+fn show(examined: &Examined, told: &[Told], windowed: bool, outlets: &Outlets<'_>) -> Result<()> {
+    print(told, outlets.format)?;
+    if !outlets.quiet {
+        let pending = told.iter().filter(|t| t.pending).count();
         crate::log::note(&format!(
-            "auth0-archive: detect: {}, {}{}",
+            "auth0-archive: detect: {}, {}{}{}",
             crate::text::count(examined.detections as u64, "detection"),
             crate::text::count(examined.new_count as u64, "new finding"),
+            if pending > 0 {
+                format!(", {pending} filed earlier and not yet printed")
+            } else {
+                String::new()
+            },
             if windowed {
-                format!(", {} in the window", reported.len())
+                format!(", {} in the window", examined.reported.len())
             } else {
                 String::new()
             }
         ));
     }
-    if let Some(level) = args.fail_on {
-        let worst = reported
-            .iter()
-            .filter(|r| r.new)
-            .filter_map(|r| Severity::parse(&r.finding.severity))
-            .filter(|s| *s >= threshold(level))
-            .count();
-        if worst > 0 {
-            return Err(Error::Findings(format!(
-                "{} at or above {} (--fail-on)",
-                crate::text::count(worst as u64, "new finding"),
-                threshold(level).as_str()
-            )));
-        }
+    Ok(())
+}
+
+/// `--fail-on`: exit 7 when a new finding reaches `level`.
+fn fail_on(told: &[Told], level: Severity) -> Result<()> {
+    let worst = told
+        .iter()
+        .filter(|t| t.new)
+        .filter_map(|t| Severity::parse(&t.finding.severity))
+        .filter(|s| *s >= level)
+        .count();
+    if worst > 0 {
+        return Err(Error::Findings(format!(
+            "{} at or above {} (--fail-on)",
+            crate::text::count(worst as u64, "new finding"),
+            level.as_str()
+        )));
     }
     Ok(())
 }

@@ -3,20 +3,28 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
-use super::Reported;
+use super::Told;
 use crate::choices::Format;
 use crate::error::{Error, Result};
 use crate::query::output::{self, Value};
+use crate::store::findings::Finding;
 
-/// One finding as a JSON object: its fields, its key columns at the top
-/// level too (`ip`, `user_id`, ...), and whether this run found it.
-fn finding_json(r: &Reported) -> serde_json::Value {
-    let f = &r.finding;
+/// One finding as a JSON object: its stable `id`, its fields, its key
+/// columns at the top level too (`ip`, `user_id`, ...), whether it is new
+/// to this reader, and `pending: true` when an earlier run filed it but
+/// stopped before printing it.
+pub(super) fn finding_json(
+    id: Option<i64>,
+    f: &Finding,
+    new: bool,
+    pending: bool,
+) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     for (k, v) in &f.key {
         obj.insert(k.clone(), v.clone());
     }
     let fixed = serde_json::json!({
+        "id": id,
         "detection": f.detection,
         "severity": f.severity,
         "source": f.source,
@@ -27,15 +35,22 @@ fn finding_json(r: &Reported) -> serde_json::Value {
         "log_ids": f.log_ids,
         "key": f.key,
         "details": f.details,
-        "new": r.new,
+        "new": new,
     });
     if let serde_json::Value::Object(m) = fixed {
         obj.extend(m);
     }
+    if pending {
+        obj.insert("pending".into(), true.into());
+    }
     serde_json::Value::Object(obj)
 }
 
-pub(super) fn print(found: &[&Reported], format: Option<Format>) -> Result<()> {
+fn json_of(t: &Told) -> serde_json::Value {
+    finding_json(t.id, &t.finding, t.new, t.pending)
+}
+
+pub(super) fn print(found: &[Told], format: Option<Format>) -> Result<()> {
     let format = format.unwrap_or(if io::stdout().is_terminal() {
         Format::Table
     } else {
@@ -46,17 +61,18 @@ pub(super) fn print(found: &[&Reported], format: Option<Format>) -> Result<()> {
         match format {
             Format::Ndjson => {
                 for r in found {
-                    writeln!(out, "{}", finding_json(r))?;
+                    writeln!(out, "{}", json_of(r))?;
                 }
             }
             Format::Json => {
-                let all: Vec<serde_json::Value> = found.iter().map(|r| finding_json(r)).collect();
+                let all: Vec<serde_json::Value> = found.iter().map(json_of).collect();
                 serde_json::to_writer_pretty(&mut out, &all)?;
                 writeln!(out)?;
             }
             Format::Table | Format::Csv | Format::CsvRaw => {
                 let mut sink = output::sink(format, &mut out);
                 let names = [
+                    "id",
                     "severity",
                     "detection",
                     "key",
@@ -69,6 +85,7 @@ pub(super) fn print(found: &[&Reported], format: Option<Format>) -> Result<()> {
                 for r in found {
                     let f = &r.finding;
                     sink.row(&[
+                        r.id.map_or(Value::Null, Value::Int),
                         Value::Text(f.severity.clone()),
                         Value::Text(f.detection.clone()),
                         Value::Text(serde_json::Value::Object(f.key.clone()).to_string()),

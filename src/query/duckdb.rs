@@ -19,6 +19,8 @@ pub struct DuckDbEngine {
     conn: Connection,
     /// Over a Parquet export (`--parquet`): only SELECT statements run.
     parquet: bool,
+    /// The greatest archive rowid the copy held when opened.
+    copied_upto: Option<i64>,
 }
 
 impl DuckDbEngine {
@@ -26,6 +28,9 @@ impl DuckDbEngine {
     /// SQL on a sealed read-only one.
     pub fn open(db: &Path, origin: Origin) -> Result<Self, Error> {
         let (rw, _) = mirror::refresh(db)?;
+        let copied_upto = rw
+            .query_row("SELECT source_rowid FROM mirror_state", [], |r| r.get(0))
+            .ok();
         let conn = match origin {
             Origin::Report => rw,
             Origin::AdHoc => {
@@ -39,6 +44,7 @@ impl DuckDbEngine {
         Ok(DuckDbEngine {
             conn,
             parquet: false,
+            copied_upto,
         })
     }
 
@@ -47,11 +53,16 @@ impl DuckDbEngine {
         Ok(DuckDbEngine {
             conn: super::parquet::open(dir, partial)?,
             parquet: true,
+            copied_upto: None,
         })
     }
 }
 
 impl Engine for DuckDbEngine {
+    fn rows_upto(&self) -> Option<i64> {
+        self.copied_upto
+    }
+
     fn run(
         &self,
         sql: &str,

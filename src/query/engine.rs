@@ -56,6 +56,14 @@ pub trait Engine {
         origin: Origin,
         sink: &mut dyn Sink,
     ) -> Result<(), Stop>;
+
+    /// The greatest archive rowid this engine can see, when it reads a copy
+    /// taken at one moment (DuckDB); `None` when it reads the archive
+    /// itself. A detection pass examines no row beyond it: a row a sync
+    /// commits after the copy was taken is left for the next pass.
+    fn rows_upto(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// Opens the chosen engine on the archive at `db`, for statements of `origin`.

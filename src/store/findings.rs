@@ -252,3 +252,21 @@ pub fn status(conn: &Connection) -> Result<DetectStatus> {
         findings,
     })
 }
+
+/// The id of the filed finding that `f` was recorded into (by `record`,
+/// under `scope`): the row of its detection and key whose span holds it.
+pub fn filed_id(conn: &Connection, f: &Finding, scope: &str) -> Result<Option<i64>> {
+    let key = serde_json::Value::Object(f.key.clone()).to_string();
+    Ok(conn
+        .prepare_cached(
+            "SELECT id FROM findings
+             WHERE detection = ?1 AND scope = ?2 AND key = ?3
+               AND first_seen <= ?4 AND last_seen >= ?5
+             ORDER BY last_seen DESC LIMIT 1",
+        )?
+        .query_row(
+            params![f.detection, scope, key, f.first_seen, f.last_seen],
+            |r| r.get(0),
+        )
+        .optional()?)
+}

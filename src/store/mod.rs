@@ -2,10 +2,12 @@
 //! `events` writes pages with their checkpoint, `chain` seals them, `runs`
 //! keeps the sync history, `slice_progress` the parallel backfill's cursors,
 //! `indexes` the indexes a backfill defers, `lock` the one-writer lock,
-//! `exports` the completed exports and the days `prune` deleted.
+//! `exports` the completed exports and the days `prune` deleted,
+//! `deliveries` the outbox of findings not yet told.
 
 pub mod audit;
 pub mod chain;
+pub mod deliveries;
 pub mod events;
 pub mod exports;
 pub mod findings;
@@ -30,6 +32,8 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../schema/004_findings.sql")),
     (5, include_str!("../../schema/005_raw_dictionaries.sql")),
     (6, include_str!("../../schema/006_exports.sql")),
+    // 7 is another branch's; the integrator puts it back in order.
+    (8, include_str!("../../schema/008_deliveries.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from

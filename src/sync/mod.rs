@@ -1,7 +1,8 @@
 //! `auth0-archive sync`: the incremental loop. For each tenant, pages are
 //! fetched (`serial`, or `backfill` for a long one) while the previous
 //! ones are written (`writer`); `tenant` runs one tenant's sync, this module
-//! the whole invocation: the lock, the tenants, follow mode and signals.
+//! the whole invocation: the lock, the tenants, follow mode and signals,
+//! and with `--detect` a detection pass after each catch-up.
 //!
 //! Data flows one way: `auth0` (HTTP) -> `event` (normalize) -> `store`.
 
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::config::SyncPlan;
+use crate::config::{DetectPlan, SyncPlan};
+use crate::detect::{self, Detections, Outlets, Scope};
 use crate::error::{Error, Result};
 use crate::store::lock::SyncLock;
 
@@ -39,6 +41,10 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
         watch_signals(stop.clone());
         let Some(first) = plan.tenants.first() else {
             return Ok(());
+        };
+        let detections = match &plan.detect {
+            Some(d) => Some(Detections::choose(&[], false, &d.sigma)?),
+            None => None,
         };
         // Lock before the database is opened: a second sync must touch nothing.
         let _lock = SyncLock::acquire(&first.db)?;
@@ -79,6 +85,18 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
                     failures = 0;
                 }
             }
+            let cycle_ok = first_error.is_none();
+            if let (Some(d), Some(detections), true) = (&plan.detect, &detections, cycle_ok)
+                && let Err(e) = detection_pass(&first.db, d, detections, first.output.quiet).await
+            {
+                // A pass that failed leaves its events unexamined for
+                // the next one; following goes on.
+                if plan.follow.is_none() {
+                    first_error = Some(e);
+                } else {
+                    crate::log::warn(&format!("detect: {e}"));
+                }
+            }
             let Some(interval) = plan.follow else {
                 return first_error.map_or(Ok(()), Err);
             };
@@ -107,6 +125,27 @@ pub fn run_blocking(plan: SyncPlan) -> Result<()> {
         remove_archive(&first.db);
     }
     result
+}
+
+/// `--detect`: the detections over what this cycle committed, as
+/// `detect` runs them (waiting for a `detect` run by hand, if any).
+async fn detection_pass(
+    db: &std::path::Path,
+    plan: &DetectPlan,
+    detections: &Detections,
+    quiet: bool,
+) -> Result<()> {
+    let scope = Scope {
+        tenant: None,
+        window: None,
+    };
+    let outlets = Outlets {
+        format: None,
+        quiet,
+        webhooks: &plan.webhooks,
+    };
+    detect::pass(db, crate::cli::Engine::Sqlite, detections, &scope, &outlets).await?;
+    Ok(())
 }
 
 /// Whether the archive holds no event at all (unreadable: not empty).

@@ -6,6 +6,7 @@ mod common;
 mod query_support;
 
 mod cold;
+mod delivery;
 mod detect;
 mod detections;
 mod docs;
