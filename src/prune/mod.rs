@@ -13,9 +13,10 @@
 mod coverage;
 mod plan;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use rusqlite::TransactionBehavior;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::config::commands::PruneOptions;
 use crate::error::{Error, Result};
@@ -40,23 +41,7 @@ pub fn run(db: &Path, args: &PruneOptions) -> Result<()> {
     }
     let mut conn = store::open_for_write(db)?;
     if args.dry_run {
-        let plan = plan::plan(&conn, before)?;
-        let verdict = coverage::check(&conn, &plan)?;
-        println!(
-            "would delete {} events in {} chain links dated before {}{}",
-            plan.events(),
-            plan.seqs.len(),
-            args.before,
-            span(&plan.days)
-        );
-        if plan.kept > 0 {
-            println!(
-                "would keep {} older events that share a chain link with newer ones",
-                plan.kept
-            );
-        }
-        println!("{}", describe(&verdict, args.without_export));
-        return Ok(());
+        return dry_run(&conn, before, args);
     }
     let key = ChainKey::from_env()?;
     chain::check_key(&conn, key.as_ref())?;
@@ -64,44 +49,8 @@ pub fn run(db: &Path, args: &PruneOptions) -> Result<()> {
     // lock is taken first (sync and import also wait for the file lock).
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let plan = plan::plan(&tx, before)?;
-    let verdict = coverage::check(&tx, &plan)?;
-    let holders = match verdict {
-        Verdict::Covered(holders) => holders,
-        Verdict::Uncovered { day, why } if !args.without_export => {
-            return Err(Error::Unexported(format!(
-                "prune refused, nothing was deleted: {day} is not in a complete export with the archive's events: {why} \
-                 (or pass --without-export to delete events no export holds)"
-            )));
-        }
-        Verdict::Uncovered { day, why } => {
-            crate::log::warn(&format!(
-                "--without-export: deleting events no complete export holds, from {day} on ({why})"
-            ));
-            Default::default()
-        }
-    };
-    let mut deleted = 0;
-    {
-        let mut delete = tx.prepare("DELETE FROM events WHERE chain_seq = ?1")?;
-        for seq in &plan.seqs {
-            deleted += delete.execute([seq])?;
-        }
-    }
-    // The emptied links are marked and a prune link records them, and the
-    // days go on record, in the same transaction as the deletion.
-    chain::seal_prune(
-        &tx,
-        &plan.seqs,
-        deleted as i64,
-        Some(&args.before),
-        key.as_ref(),
-    )?;
-    let at = now_iso();
-    for (day_ms, rows) in &plan.days {
-        let day = epoch_day(*day_ms).unwrap_or_default();
-        let holder = holders.get(&day).map(String::as_str);
-        exports::record_pruned(&tx, &day, *rows, holder, &at)?;
-    }
+    let holders = exports_holding(coverage::check(&tx, &plan)?, args.without_export)?;
+    let deleted = delete(&tx, &plan, &holders, args, key.as_ref())?;
     tx.commit()?;
     println!(
         "deleted {deleted} events in {} chain links dated before {}{}",
@@ -125,8 +74,73 @@ pub fn run(db: &Path, args: &PruneOptions) -> Result<()> {
     Ok(())
 }
 
+/// `--dry-run`: what would go, and whether the exports hold it.
+fn dry_run(conn: &Connection, before: i64, args: &PruneOptions) -> Result<()> {
+    let plan = plan::plan(conn, before)?;
+    let verdict = coverage::check(conn, &plan)?;
+    println!(
+        "would delete {} events in {} chain links dated before {}{}",
+        plan.events(),
+        plan.seqs.len(),
+        args.before,
+        span(&plan.days)
+    );
+    if plan.kept > 0 {
+        println!(
+            "would keep {} older events that share a chain link with newer ones",
+            plan.kept
+        );
+    }
+    println!("{}", describe(&verdict, args.without_export));
+    Ok(())
+}
+
+/// The export directory holding each day to delete; a refusal (exit 8)
+/// when a day is in no complete export, unless `--without-export`.
+fn exports_holding(verdict: Verdict, without_export: bool) -> Result<BTreeMap<String, String>> {
+    match verdict {
+        Verdict::Covered(holders) => Ok(holders),
+        Verdict::Uncovered { day, why } if !without_export => Err(Error::Unexported(format!(
+            "prune refused, nothing was deleted: {day} is not in a complete export with the archive's events: {why} \
+             (or pass --without-export to delete events no export holds)"
+        ))),
+        Verdict::Uncovered { day, why } => {
+            crate::log::warn(&format!(
+                "--without-export: deleting events no complete export holds, from {day} on ({why})"
+            ));
+            Ok(Default::default())
+        }
+    }
+}
+
+/// Deletes the planned links' events; the emptied links are marked and a
+/// prune link records them, and the days go on record, all in `tx`.
+fn delete(
+    tx: &Transaction<'_>,
+    plan: &plan::Plan,
+    holders: &BTreeMap<String, String>,
+    args: &PruneOptions,
+    key: Option<&ChainKey>,
+) -> Result<usize> {
+    let mut deleted = 0;
+    {
+        let mut delete = tx.prepare("DELETE FROM events WHERE chain_seq = ?1")?;
+        for seq in &plan.seqs {
+            deleted += delete.execute([seq])?;
+        }
+    }
+    chain::seal_prune(tx, &plan.seqs, deleted as i64, Some(&args.before), key)?;
+    let at = now_iso();
+    for (day_ms, rows) in &plan.days {
+        let day = epoch_day(*day_ms).unwrap_or_default();
+        let holder = holders.get(&day).map(String::as_str);
+        exports::record_pruned(tx, &day, *rows, holder, &at)?;
+    }
+    Ok(deleted)
+}
+
 /// ` (N day(s), FIRST to LAST)` of the days with events deleted.
-fn span(days: &std::collections::BTreeMap<i64, u64>) -> String {
+fn span(days: &BTreeMap<i64, u64>) -> String {
     let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
         return String::new();
     };

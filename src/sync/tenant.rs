@@ -14,12 +14,12 @@ use crate::auth0::client::Auth0Client;
 use crate::config::SyncConfig;
 use crate::error::{Error, Result};
 use crate::progress::Progress;
-use crate::store::chain::{self, ChainKey};
+use crate::store::chain::{self, ChainKey, Head};
 use crate::store::slice_progress::{self, Slice};
 use crate::store::{self, events, indexes, runs};
 
 use super::summary::Summary;
-use super::writer::{self, Batch, Destination};
+use super::writer::{self, Batch, Destination, Written};
 use super::{backfill, serial};
 
 /// Pages in flight between the fetcher and the writer.
@@ -38,26 +38,7 @@ pub async fn run(
         Ok(c) => c,
         Err(e) => return (None, Err(e)),
     };
-    let prepared = (|| -> Result<_> {
-        let key = ChainKey::from_env()?;
-        chain::check_key(&conn, key.as_ref())?;
-        let head_before = chain::head(&conn)?;
-        let stored = events::checkpoint(&conn, &cfg.tenant)?;
-        let stored_date = match &stored {
-            Some(cp) => events::event_date(&conn, cp)?,
-            None => None,
-        };
-        let pending = slice_progress::pending(&conn, &cfg.tenant)?;
-        let run_id = runs::begin_run(&conn, &cfg.tenant, stored.as_deref())?;
-        let start = Start {
-            stored,
-            stored_date,
-            pending,
-            run_id,
-        };
-        Ok((start, key, head_before))
-    })();
-    let (start, key, head_before) = match prepared {
+    let (start, key, head_before) = match prepare(&conn, &cfg.tenant) {
         Ok(p) => p,
         Err(e) => return (None, Err(e)),
     };
@@ -114,22 +95,8 @@ pub async fn run(
     // Closing the run is bookkeeping: if the disk is full it fails too, and
     // the original error is the one worth reporting.
     let _ = runs::finish_run(&conn, run_id, outcome, error_text.as_deref(), &counters);
-    for g in &totals.gaps {
-        crate::log::warn(&format!(
-            "retention gap: events between {} and {} expired from the tenant before they were archived \
-             (recorded in the gaps table; sync more often than the tenant's retention)",
-            g.after_date.as_deref().unwrap_or("the last checkpoint"),
-            g.before_date.as_deref().unwrap_or("the first new event"),
-        ));
-    }
+    warn_of(&totals);
     let head_after = chain::head(&conn).ok().flatten();
-    if totals.conflicts > 0 {
-        crate::log::warn(&format!(
-            "{} arrived again with different content: the first copies were kept, \
-             the others are in the conflicts table for review",
-            crate::text::count(totals.conflicts, "event")
-        ));
-    }
     let summary = Summary {
         tenant: cfg.tenant.clone(),
         outcome: outcome.to_string(),
@@ -150,6 +117,48 @@ pub async fn run(
         head_moved: head_after != head_before,
     };
     (Some(summary), result)
+}
+
+/// Where the run starts: the checkpoint, pending slices, the chain key and
+/// head; records the run's start.
+fn prepare(conn: &Connection, tenant: &str) -> Result<(Start, Option<ChainKey>, Option<Head>)> {
+    let key = ChainKey::from_env()?;
+    chain::check_key(conn, key.as_ref())?;
+    let head_before = chain::head(conn)?;
+    let stored = events::checkpoint(conn, tenant)?;
+    let stored_date = match &stored {
+        Some(cp) => events::event_date(conn, cp)?,
+        None => None,
+    };
+    let pending = slice_progress::pending(conn, tenant)?;
+    let run_id = runs::begin_run(conn, tenant, stored.as_deref())?;
+    let start = Start {
+        stored,
+        stored_date,
+        pending,
+        run_id,
+    };
+    Ok((start, key, head_before))
+}
+
+/// What the writer saw that a user must hear about: retention gaps and
+/// events that came back different.
+fn warn_of(totals: &Written) {
+    for g in &totals.gaps {
+        crate::log::warn(&format!(
+            "retention gap: events between {} and {} expired from the tenant before they were archived \
+             (recorded in the gaps table; sync more often than the tenant's retention)",
+            g.after_date.as_deref().unwrap_or("the last checkpoint"),
+            g.before_date.as_deref().unwrap_or("the first new event"),
+        ));
+    }
+    if totals.conflicts > 0 {
+        crate::log::warn(&format!(
+            "{} arrived again with different content: the first copies were kept, \
+             the others are in the conflicts table for review",
+            crate::text::count(totals.conflicts, "event")
+        ));
+    }
 }
 
 /// Builds the indexes a completed backfill deferred, saying so: on a large
