@@ -7,6 +7,7 @@ mod query_support;
 
 mod cold;
 mod detect;
+mod detect_grouped;
 mod detections;
 mod docs;
 mod export_parquet;
