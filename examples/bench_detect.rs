@@ -1,9 +1,20 @@
 //! `detect` benchmark: a generated archive (planted attacks included) of N
 //! events over 30 days, then the release binary's `detect` over all of it,
 //! and again after 10,000 new events. Prints figures, asserts nothing.
+//! `BENCH_SHAPE=signup-heavy` generates the sign-up heavy tenant instead of
+//! the everyday one (`simulator::generator::Shape`).
+//!
+//! `--growth BASE` times each detection's query alone at BASE, 4xBASE and
+//! 16xBASE events over the same 30 days, on both tenant shapes and both
+//! engines (or the one `--engine` names), and prints the ratio 16x/1x per
+//! detection: about 16-20 for a cost of n log n, far more for one that
+//! grows with a product of its inputs.
 //!
 //! ```sh
 //! cargo run --release --example bench_detect -- 1000000 /tmp/bench [SIGMA_DIR]
+//! BENCH_SHAPE=signup-heavy cargo run --release --example bench_detect -- 1000000 /tmp/bench
+//! cargo run --release --example bench_detect -- --growth 10000 /tmp/bench        # ~3 min
+//! cargo run --release --example bench_detect -- --growth 62500 /tmp/bench --engine duckdb
 //! # in place on an existing archive (too big to copy), both engines in turn:
 //! cargo run --release --example bench_detect -- --archive /tmp/y10m/ours.db
 //! ```
@@ -12,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use auth0_archive::simulator::generator::{Spec, generate};
+use auth0_archive::simulator::generator::{Shape, Spec, generate};
 use auth0_archive::store;
 use chrono::{TimeZone, Utc};
 
@@ -20,6 +31,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--archive") {
         in_place(Path::new(&args[2]));
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("--growth") {
+        growth::run(&args[2..]);
         return;
     }
     let n: usize = args
@@ -33,14 +48,16 @@ fn main() {
     let sigma = args.get(3).map(PathBuf::from);
     std::fs::create_dir_all(&dir).unwrap();
     let end = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-    let source = dir.join(format!("detect-{n}.db"));
+    let shape = shape_from_env();
+    println!("tenant shape: {shape:?}");
+    let source = dir.join(format!("detect-{shape:?}-{n}.db"));
     if !source.exists() {
         let t = Instant::now();
         append(&source, n, 30, end, 11);
         println!("generated {n} events in {:.1} s", t.elapsed().as_secs_f64());
     }
     // Fresh watermarks every run: work on a copy.
-    let db = dir.join(format!("detect-{n}-run.db"));
+    let db = dir.join(format!("detect-{shape:?}-{n}-run.db"));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
@@ -53,7 +70,7 @@ fn main() {
     // Two copies of the archive, one per engine, so each starts with no
     // watermark; the DuckDB copy is built before the timed run.
     let lite = db.clone();
-    let duck = dir.join(format!("detect-{n}-run-duck.db"));
+    let duck = dir.join(format!("detect-{shape:?}-{n}-run-duck.db"));
     for suffix in ["", "-wal", "-shm", ".duckdb", ".duckdb.wal"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", duck.display()));
     }
@@ -90,10 +107,30 @@ fn main() {
     }
 }
 
+/// The tenant shape `BENCH_SHAPE` names (`everyday`, `signup-heavy`).
+fn shape_from_env() -> Shape {
+    match std::env::var("BENCH_SHAPE").as_deref() {
+        Ok("signup-heavy") => Shape::SignupHeavy,
+        _ => Shape::Everyday,
+    }
+}
+
 /// `n` generated events over `days` days before `end`, appended to `db`.
 fn append(db: &Path, n: usize, days: i64, end: chrono::DateTime<Utc>, seed: u64) {
+    append_shaped(db, n, days, end, seed, shape_from_env());
+}
+
+fn append_shaped(
+    db: &Path,
+    n: usize,
+    days: i64,
+    end: chrono::DateTime<Utc>,
+    seed: u64,
+    shape: Shape,
+) {
     let mut spec = Spec::recent(n, days, end);
     spec.seed = seed;
+    spec.shape = shape;
     let events = generate(&spec);
     let mut conn = store::open_for_write(db).unwrap();
     for chunk in events.chunks(10_000) {
@@ -176,4 +213,144 @@ fn binary() -> PathBuf {
         .and_then(Path::parent)
         .map(|d| d.join("auth0-archive"))
         .expect("target dir")
+}
+
+/// `--growth`: each detection's own query at 1x, 4x and 16x its input.
+mod growth {
+    use std::collections::BTreeMap;
+    use std::path::{Path, PathBuf};
+    use std::time::Instant;
+
+    use auth0_archive::cli::Engine as Kind;
+    use auth0_archive::query::output::{Sink, Value};
+    use auth0_archive::query::{Origin, catalog, engine, params};
+    use auth0_archive::simulator::generator::Shape;
+    use chrono::{TimeZone, Utc};
+
+    const FACTORS: [usize; 3] = [1, 4, 16];
+
+    /// Counts rows; the figures are the queries', not the printing's.
+    struct Count(usize);
+    impl Sink for Count {
+        fn columns(&mut self, _: &[String]) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn row(&mut self, _: &[Value]) -> std::io::Result<()> {
+            self.0 += 1;
+            Ok(())
+        }
+        fn finish(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    pub fn run(args: &[String]) {
+        let base: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+        let dir = args
+            .get(1)
+            .filter(|a| !a.starts_with("--"))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("auth0-archive-bench"));
+        let engines: Vec<Kind> = match args.iter().position(|a| a == "--engine") {
+            Some(i) if args.get(i + 1).map(String::as_str) == Some("sqlite") => vec![Kind::Sqlite],
+            Some(i) if args.get(i + 1).map(String::as_str) == Some("duckdb") => vec![Kind::Duckdb],
+            _ => vec![Kind::Duckdb, Kind::Sqlite],
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        println!(
+            "growth of each detection's query, {base} -> {} events over 30 days; one run each; {} cores",
+            base * 16,
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        );
+        for shape in [Shape::Everyday, Shape::SignupHeavy] {
+            let times = measure(shape, base, &dir, &engines);
+            print(shape, &times);
+        }
+    }
+
+    /// (detection, engine) -> seconds at each factor.
+    type Times = BTreeMap<(String, String), Vec<f64>>;
+
+    fn measure(shape: Shape, base: usize, dir: &Path, engines: &[Kind]) -> Times {
+        let end = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        let reports: Vec<catalog::Report> = catalog::reports()
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.detection.is_some())
+            .collect();
+        let mut times = Times::new();
+        for factor in FACTORS {
+            let n = base * factor;
+            let db = dir.join(format!("growth-{shape:?}-{n}.db"));
+            if !db.exists() {
+                super::append_shaped(&db, n, 30, end, 11, shape);
+            }
+            if engines.contains(&Kind::Duckdb) {
+                auth0_archive::mirror::refresh(&db).unwrap();
+            }
+            for &kind in engines {
+                let e = engine::open(&db, kind, Origin::Report).unwrap();
+                for report in &reports {
+                    let (sql, values) = params::bind(report, &[]).unwrap();
+                    let t = Instant::now();
+                    let mut rows = Count(0);
+                    e.run(&sql, &values, Origin::Report, &mut rows)
+                        .unwrap_or_else(|_| panic!("{} failed", report.name));
+                    times
+                        .entry((report.name.clone(), format!("{kind:?}").to_lowercase()))
+                        .or_default()
+                        .push(t.elapsed().as_secs_f64());
+                }
+            }
+        }
+        times
+    }
+
+    fn print(shape: Shape, times: &Times) {
+        println!("\ntenant {shape:?}");
+        println!(
+            "{:<28} {:<7} {:>9} {:>9} {:>9} {:>7}",
+            "detection", "engine", "1x s", "4x s", "16x s", "16x/1x"
+        );
+        let mut worst: Option<(f64, &str, &str)> = None;
+        for ((name, engine), t) in times {
+            let ratio = t[2] / t[0].max(1e-6);
+            // Below 5 ms the ratio is mostly fixed cost and noise.
+            let flag = if t[2] > 0.05 && ratio > 24.0 {
+                "  <- faster than n log n"
+            } else {
+                ""
+            };
+            println!(
+                "{name:<28} {engine:<7} {:>9.4} {:>9.4} {:>9.4} {ratio:>7.1}{flag}",
+                t[0], t[1], t[2]
+            );
+            if t[2] > 0.05 && worst.is_none_or(|w| ratio > w.0) {
+                worst = Some((ratio, name, engine));
+            }
+        }
+        for engine in ["duckdb", "sqlite"] {
+            let sums: Vec<f64> = (0..3)
+                .map(|i| {
+                    times
+                        .iter()
+                        .filter(|((_, e), _)| e == engine)
+                        .map(|(_, t)| t[i])
+                        .sum()
+                })
+                .collect();
+            if sums[0] > 0.0 {
+                println!(
+                    "all detections on {engine}: {:.2} s, {:.2} s, {:.2} s (16x/1x {:.1})",
+                    sums[0],
+                    sums[1],
+                    sums[2],
+                    sums[2] / sums[0]
+                );
+            }
+        }
+        if let Some((ratio, name, engine)) = worst {
+            println!("steepest (of those over 50 ms at 16x): {name} on {engine}, {ratio:.1}");
+        }
+    }
 }

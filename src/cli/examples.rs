@@ -81,7 +81,8 @@ Examples:
 pub const REPORT: &str = "\
 Examples:
   auth0-archive report --out incident.html
-  auth0-archive report --out user.html --user 'auth0|64f1c2' --since 2026-11-01";
+  auth0-archive report --out user.html --user 'auth0|64f1c2' --since 2026-11-01
+  auth0-archive --db /evidence/copy.db report --out copy.html   # a read-only copy: findings shown, not filed";
 
 pub const COMPLETIONS: &str = "\
 Examples:

@@ -468,4 +468,7 @@ pub struct ReportArgs {
     /// Skip recomputing the integrity chain (`verify`); the chain head is still shown
     #[arg(long)]
     pub no_verify: bool,
+    /// Do not run the pending detections first; the page shows the findings `detect` filed before
+    #[arg(long)]
+    pub no_detect: bool,
 }

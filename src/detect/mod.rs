@@ -173,6 +173,39 @@ fn examine_all(
     Ok(())
 }
 
+/// The dry run: every saved detection over all events (of `tenant`, or
+/// all), its findings filed in `findings` as `conn` resolves that name —
+/// for an archive that cannot be written, a TEMP table the caller created
+/// (`findings::shadow_in_memory`) — so findings that meet are merged as a
+/// filing run would, while no watermark moves and no run is recorded.
+/// Sigma rules are not run. Returns how many findings there are.
+pub fn preview(
+    conn: &mut Connection,
+    engine: &dyn engine::Engine,
+    detections: &Detections,
+    tenant: Option<&str>,
+) -> Result<usize> {
+    let scope = tenant.unwrap_or("*");
+    let tx = conn.transaction()?;
+    let mut count = 0;
+    for report in &detections.reports {
+        let window_ms = report
+            .detection
+            .as_ref()
+            .map_or(0, |d| d.window_s.saturating_mul(1000));
+        let found = run_report(engine, report, i64::MIN, i64::MAX, tenant)
+            .and_then(|rows| rows.findings(report))
+            .map_err(|e| e.within(&format!("detection {}", report.name)))?;
+        for f in &found {
+            if findings::record(&tx, f, scope, window_ms, 0)? == Filed::New {
+                count += 1;
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(count)
+}
+
 pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let window = explicit_window(args)?;
     let detections = Detections::choose(&args.only, args.no_reports, &args.sigma)?;

@@ -70,6 +70,10 @@ pub(super) fn print(found: &[Told], format: Option<Format>) -> Result<()> {
                 writeln!(out)?;
             }
             Format::Table | Format::Csv | Format::CsvRaw => {
+                if format == Format::Table {
+                    // What matters first: how many of each severity.
+                    writeln!(out, "{}", severity_counts(found))?;
+                }
                 let mut sink = output::sink(format, &mut out);
                 let names = [
                     "id",
@@ -105,5 +109,26 @@ pub(super) fn print(found: &[Told], format: Option<Format>) -> Result<()> {
             Err(Error::io("cannot write the findings", e))
         }
         _ => Ok(()),
+    }
+}
+
+/// `2 high, 5 medium, 1 low, 3 info`: the findings per severity, most
+/// severe first, severities with none left out.
+fn severity_counts(found: &[Told]) -> String {
+    let counts: Vec<String> = ["high", "medium", "low", "info"]
+        .iter()
+        .map(|sev| {
+            (
+                sev,
+                found.iter().filter(|r| r.finding.severity == *sev).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(sev, n)| format!("{n} {sev}"))
+        .collect();
+    if counts.is_empty() {
+        "no findings".to_string()
+    } else {
+        counts.join(", ")
     }
 }

@@ -10,6 +10,7 @@
 //! without escaping: the only unescaped text is the page's own CSS.
 
 mod data;
+mod detections;
 mod map;
 mod page;
 mod svg;
@@ -20,6 +21,8 @@ use std::time::Instant;
 use crate::cli::ReportArgs;
 use crate::error::{Error, Result};
 use crate::query::params::Bound;
+
+pub use detections::Detected;
 
 /// The page never grows past this, whatever the archive's size: lists are
 /// capped and the page says what was cut.
@@ -88,7 +91,8 @@ pub fn run(db: &Path, args: &ReportArgs) -> Result<()> {
             db.display()
         )));
     }
-    let report = data::collect(db, args.engine, &filter, !args.no_verify)?;
+    let detected = detections::before_report(db, args.engine, args.no_detect)?;
+    let report = data::collect(db, args.engine, &filter, !args.no_verify, detected)?;
     let html = page::render(&report, args);
     write(&args.out, html.as_bytes())?;
     println!("{}", args.out.display());
@@ -121,7 +125,9 @@ pub fn write_default(db: &Path, out: &Path) -> Result<()> {
         user: None,
         engine: crate::cli::Engine::Sqlite,
         no_verify: false,
+        no_detect: false,
     };
-    let report = data::collect(db, args.engine, &Filter::default(), true)?;
+    let detected = detections::before_report(db, args.engine, args.no_detect)?;
+    let report = data::collect(db, args.engine, &Filter::default(), true, detected)?;
     write(out, page::render(&report, &args).as_bytes())
 }

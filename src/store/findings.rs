@@ -193,6 +193,24 @@ pub fn record(
     }
 }
 
+/// Creates a TEMP `findings` table on `conn` with the archive's columns.
+/// SQLite resolves an unqualified name in `temp` first, so everything that
+/// files or reads findings through `conn` uses it instead of the stored
+/// table, even on a read-only connection: how a read-only archive's report
+/// shows what the detections find without writing the file.
+pub fn shadow_in_memory(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE findings (
+            id INTEGER PRIMARY KEY, detection TEXT NOT NULL, source TEXT NOT NULL,
+            severity TEXT NOT NULL, scope TEXT NOT NULL, key TEXT NOT NULL,
+            summary TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+            events INTEGER NOT NULL, log_ids TEXT NOT NULL, details TEXT,
+            found_at TEXT NOT NULL, updated_at TEXT NOT NULL, run_id INTEGER);
+         CREATE INDEX temp.findings_identity ON findings (detection, scope, key, last_seen);",
+    )?;
+    Ok(())
+}
+
 pub fn begin_run(conn: &Connection, scope: &str) -> Result<i64> {
     conn.execute(
         "INSERT INTO detect_runs (started_at, scope) VALUES (?1, ?2)",

@@ -245,3 +245,54 @@ fn tenant_domain_bypass_needs_an_app_that_uses_the_custom_domain() {
     assert_eq!(rows[0]["custom_domain"], json!("login.acme.example"));
     assert_eq!(int(&rows[0]["events"]), 2);
 }
+
+/// Panther's `Auth0.Limits`: a single block by Auth0's attack protection is
+/// a medium finding; blocks of one type, IP and user within the hour are
+/// one; a rate-limit warning is none. Found in the simulator's planted
+/// corpus through `detect`.
+#[test]
+fn rate_limit_blocks_are_medium_findings_and_warnings_are_not() {
+    use crate::common::{Env, assert_ok, bin, stdout, sync, t, tenant_with};
+    use auth0_archive::simulator::generator::{Spec, generate};
+    let env = Env::new();
+    let mut spec = Spec::recent(1000, 3, t("2026-11-20T00:00:00Z"));
+    spec.seed = 5;
+    assert_ok(&sync(&tenant_with(generate(&spec)), &env.db));
+    let out = bin()
+        .arg("--db")
+        .arg(&env.db)
+        .args([
+            "detect",
+            "--only",
+            "rate-limit-events",
+            "--format",
+            "ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let found: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let summary: Vec<(String, String, i64)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["type"].as_str().unwrap().to_string(),
+                f["ip"].as_str().unwrap().to_string(),
+                int(&f["events"]),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("limit_wc".to_string(), "198.51.100.201".to_string(), 3),
+            ("api_limit".to_string(), "192.0.2.202".to_string(), 1),
+        ],
+        "{found:?}"
+    );
+    assert!(found.iter().all(|f| f["severity"] == "medium"));
+    assert_eq!(found[0]["user_name"], "user73@example.com");
+}

@@ -8,6 +8,7 @@ mod query_support;
 mod cold;
 mod delivery;
 mod detect;
+mod detect_grouped;
 mod detections;
 mod docs;
 mod export_parquet;

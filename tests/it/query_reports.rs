@@ -438,7 +438,7 @@ fn every_detection_returns_the_contract_columns() {
     add(&a.db, &detection_events());
     let reports = auth0_archive::query::catalog::reports().unwrap();
     let detections: Vec<_> = reports.iter().filter(|r| r.detection.is_some()).collect();
-    assert_eq!(detections.len(), 24);
+    assert_eq!(detections.len(), 25);
     for r in detections {
         let d = r.detection.as_ref().unwrap();
         let params: &[&str] = if r.name == "signup-surge" {

@@ -414,3 +414,114 @@ fn demo_writes_its_report_beside_the_database() {
     );
     assert_eq!(number(&html, "n-events"), events);
 }
+
+/// A synced archive with the planted attacks on which `detect` never ran.
+fn undetected_archive() -> Env {
+    let env = Env::new();
+    let mut spec = Spec::recent(1500, 3, t("2026-11-20T00:00:00Z"));
+    spec.seed = 23;
+    let tenant = tenant_with(generate(&spec));
+    assert_ok(&sync(&tenant, &env.db));
+    env
+}
+
+fn write_report(db: &Path, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["report", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    assert_ok(&run(db, &args));
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn a_report_first_files_what_the_detections_find() {
+    let env = undetected_archive();
+    let html = write_report(&env.db, &env.dir.path().join("r.html"), &[]);
+    let filed: i64 = query_one(&env.db, "SELECT count(*) FROM findings");
+    let high: i64 = query_one(
+        &env.db,
+        "SELECT count(*) FROM findings WHERE severity = 'high'",
+    );
+    assert!(high > 0, "the planted attacks are found");
+    assert_eq!(number(&html, "n-findings"), filed);
+    assert_eq!(number(&html, "sev-high"), high);
+    assert!(by_id(&html, "detect-note").contains(&format!("filed {filed} new findings")));
+    // Filed as `detect` files them, and queued like any pass's: the next
+    // detect finds nothing new but still prints each of them once, marked
+    // pending (so `detect >> findings.ndjson` misses none); the one after
+    // prints nothing.
+    let out = run(&env.db, &["detect", "--format", "ndjson", "--quiet"]);
+    assert_ok(&out);
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len() as i64, filed);
+    assert!(lines.iter().all(|f| f["pending"] == true), "{lines:?}");
+    let out = run(&env.db, &["detect", "--format", "ndjson", "--quiet"]);
+    assert_ok(&out);
+    assert_eq!(stdout(&out).trim(), "");
+}
+
+#[test]
+fn no_detect_shows_the_findings_filed_before_and_says_so() {
+    let env = undetected_archive();
+    let html = write_report(&env.db, &env.dir.path().join("r.html"), &["--no-detect"]);
+    assert_eq!(
+        query_one::<i64>(&env.db, "SELECT count(*) FROM findings"),
+        0
+    );
+    assert_eq!(number(&html, "n-findings"), 0);
+    assert!(html.contains("id=\"detect-note\""));
+    assert!(section(&html, "attacks").contains("--no-detect"));
+}
+
+/// Bytes and modification time of a file.
+fn fingerprint(path: &Path) -> (Vec<u8>, std::time::SystemTime) {
+    (
+        std::fs::read(path).unwrap(),
+        std::fs::metadata(path).unwrap().modified().unwrap(),
+    )
+}
+
+#[test]
+fn a_read_only_archive_shows_the_findings_unfiled_and_stays_unchanged() {
+    use std::os::unix::fs::PermissionsExt;
+    let filed = {
+        // What the same events give when filed: the page must show as many.
+        let env = undetected_archive();
+        write_report(&env.db, &env.dir.path().join("r.html"), &[]);
+        query_one::<i64>(&env.db, "SELECT count(*) FROM findings")
+    };
+    let out_dir = tempfile::tempdir().unwrap();
+    // A copy marked read-only (mode 0444), then one in a read-only directory.
+    for case in ["file", "directory"] {
+        let env = undetected_archive();
+        let (db, dir) = (env.db.clone(), env.dir.path().to_path_buf());
+        let mode = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        if case == "file" {
+            mode(&db, 0o444);
+        } else {
+            mode(&dir, 0o555);
+        }
+        let before = fingerprint(&db);
+        let html = write_report(&db, &out_dir.path().join(format!("{case}.html")), &[]);
+        let after = fingerprint(&db);
+        mode(&dir, 0o755);
+        mode(&db, 0o644);
+        assert!(before == after, "{case}: the archive was written");
+        assert_eq!(number(&html, "n-findings"), filed, "{case}");
+        assert!(number(&html, "sev-high") > 0, "{case}");
+        let note = by_id(&html, "detect-note");
+        assert!(
+            note.contains("Not filed") && note.contains("read-only"),
+            "{case}: {note}"
+        );
+        assert_eq!(
+            query_one::<i64>(&db, "SELECT count(*) FROM findings"),
+            0,
+            "{case}"
+        );
+    }
+}

@@ -147,9 +147,12 @@ fn newest_findings(conn: &Connection, w: &str, v: &[String]) -> Result<Vec<Findi
     Ok(findings)
 }
 
+/// Whether there is a `findings` table: the stored one, or the TEMP one
+/// a read-only archive's report files its findings in.
 pub(super) fn has_findings(conn: &Connection) -> Result<bool> {
     let n: i64 = conn.query_row(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'findings'",
+        "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'findings')
+              + (SELECT count(*) FROM sqlite_temp_master WHERE type = 'table' AND name = 'findings')",
         [],
         |r| r.get(0),
     )?;

@@ -17,6 +17,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 use super::Filter;
+use super::detections::Detected;
 use crate::choices::EngineKind;
 use crate::error::{Error, Result};
 use crate::query::engine::{self, Engine, Origin, Stop};
@@ -69,6 +70,8 @@ pub const CATEGORIES: &[(&str, &str)] = &[
 
 pub struct Report {
     pub generated_at: String,
+    /// Whether the detections ran first, and whether their findings were filed.
+    pub detected: Detected,
     pub db: String,
     pub overview: Overview,
     pub activity: Activity,
@@ -205,10 +208,23 @@ fn iso_of(ms: Option<i64>) -> Option<String> {
     ms.and_then(crate::time::epoch_iso)
 }
 
-pub fn collect(db: &Path, kind: EngineKind, f: &Filter, verify: bool) -> Result<Report> {
-    let conn = store::open_read_only(db)?;
+pub fn collect(
+    db: &Path,
+    kind: EngineKind,
+    f: &Filter,
+    verify: bool,
+    detected: Detected,
+) -> Result<Report> {
+    let mut conn = store::open_read_only(db)?;
     let engine = engine::open(db, kind, Origin::Report)?;
     let engine = engine.as_ref();
+    if matches!(detected, Detected::Unfiled { .. }) {
+        // Findings filed in a TEMP table that shadows the stored one on
+        // this connection: every section reads them, the file is untouched.
+        let detections = crate::detect::Detections::choose(&[], false, &[])?;
+        store::findings::shadow_in_memory(&conn)?;
+        crate::detect::preview(&mut conn, engine, &detections, None)?;
+    }
     let names = type_names(&conn)?;
     let ok_codes = codes_in(&names, "login_success");
     let fail_codes = codes_in(&names, "login_failure");
@@ -225,6 +241,7 @@ pub fn collect(db: &Path, kind: EngineKind, f: &Filter, verify: bool) -> Result<
     };
     Ok(Report {
         generated_at: crate::time::now_iso(),
+        detected,
         db: db.display().to_string(),
         overview,
         activity,

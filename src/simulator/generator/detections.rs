@@ -264,4 +264,32 @@ pub(super) fn plant(drafts: &mut Vec<Draft<'_>>, at: &dyn Fn(f64) -> DateTime<Ut
             {"provider": "google-oauth2", "user_id": "1093", "connection": "google-oauth2", "isSocial": true,
              "profileData": {"email": "user72@example.com", "email_verified": false}}
         ])));
+    // rate-limit-events (Panther's Auth0.Limits): attack protection blocks
+    // one IP after repeated failures on one account, three times within the
+    // hour (one burst), and the Management API rate limit trips once; near
+    // miss: a rate-limit warning, which blocks nothing.
+    for i in 0..3 {
+        drafts.push(Draft {
+            at: t + min(200 + 10 * i),
+            code: "limit_wc",
+            description: "User (user73@example.com) attempted 10 consecutive logins unsuccessfully. Brute force protection is enabled for this connection, further attempts are blocked from this IP address for this user.",
+            user: Some(73),
+            ip: "198.51.100.201".into(),
+            city: 5,
+            details: json!({}),
+            extra: Value::Null,
+        });
+    }
+    for (i, code) in ["api_limit", "api_limit_warning"].into_iter().enumerate() {
+        drafts.push(Draft {
+            at: t + min(240 + 5 * i as i64),
+            code,
+            description: "Global per second default group limit has been reached",
+            user: None,
+            ip: "192.0.2.202".into(),
+            city: 2,
+            details: json!({}),
+            extra: json!({"client_id": "bAcKeNd000000001", "client_name": "Acme Backend"}),
+        });
+    }
 }

@@ -20,6 +20,36 @@ pub struct Spec {
     /// Add brute force, credential stuffing, impossible travel, MFA push
     /// bombing, breached passwords and admin actions.
     pub plant_patterns: bool,
+    /// The tenant's everyday traffic: its users and its mix of event types.
+    pub shape: Shape,
+}
+
+/// The shape of a tenant's everyday traffic, so a benchmark can check that
+/// a detection's cost follows the events and not one mix's proportions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    /// 300 users logging in, mostly: a small workforce tenant.
+    #[default]
+    Everyday,
+    /// 50,000 users, a third of the events sign-ups and a fifth email
+    /// verifications, more Management API calls: a consumer launch.
+    SignupHeavy,
+}
+
+impl Shape {
+    fn users(self) -> usize {
+        match self {
+            Shape::Everyday => 300,
+            Shape::SignupHeavy => 50_000,
+        }
+    }
+
+    fn types(self) -> &'static [(&'static str, u32, &'static str)] {
+        match self {
+            Shape::Everyday => TYPES,
+            Shape::SignupHeavy => SIGNUP_HEAVY_TYPES,
+        }
+    }
 }
 
 impl Spec {
@@ -32,6 +62,7 @@ impl Spec {
             seed: 7,
             tenant_host: "demo.us.auth0.com".into(),
             plant_patterns: true,
+            shape: Shape::Everyday,
         }
     }
 }
@@ -162,6 +193,21 @@ const TYPES: &[(&str, u32, &str)] = &[
     ("seccft", 2, "Client Credentials for Access Token"),
 ];
 
+/// A consumer launch: sign-ups, verifications, logins, admin calls.
+const SIGNUP_HEAVY_TYPES: &[(&str, u32, &str)] = &[
+    ("ss", 33, "Successful signup"),
+    ("sv", 20, "Email verified"),
+    ("fs", 3, "Password is too weak"),
+    ("s", 20, "Success Login"),
+    ("fp", 4, "Wrong email or password."),
+    ("seacft", 6, "Authorization Code for Access Token"),
+    ("sertft", 3, "Refresh Token for Access Token"),
+    ("gd_send_pn", 2, "Push notification sent"),
+    ("sapi", 5, "Update a client"),
+    ("seccft", 2, "Client Credentials for Access Token"),
+    ("slo", 2, "User successfully logged out."),
+];
+
 /// SplitMix64: deterministic and dependency-free, for the generator and the
 /// fake tenant's fault dice.
 #[derive(Debug)]
@@ -213,17 +259,18 @@ pub struct Draft<'a> {
 pub fn generate(spec: &Spec) -> Vec<StoredEvent> {
     let mut rng = Rng(spec.seed);
     let span_ms = (spec.end - spec.start).num_milliseconds().max(1) as u64;
-    let users = 300usize;
+    let users = spec.shape.users();
+    let types = spec.shape.types();
     let home: Vec<usize> = (0..users)
         .map(|_| rng.below(CITIES.len() as u64) as usize)
         .collect();
-    let total_weight: u32 = TYPES.iter().map(|t| t.1).sum();
+    let total_weight: u32 = types.iter().map(|t| t.1).sum();
     let mut drafts: Vec<Draft<'_>> = Vec::with_capacity(spec.events + 200);
 
     for _ in 0..spec.events {
         let at = spec.start + Duration::milliseconds(rng.below(span_ms) as i64);
         let mut pick = rng.below(total_weight as u64) as u32;
-        let &(code, _, description) = TYPES
+        let &(code, _, description) = types
             .iter()
             .find(|t| {
                 if pick < t.1 {
@@ -233,7 +280,7 @@ pub fn generate(spec: &Spec) -> Vec<StoredEvent> {
                     false
                 }
             })
-            .unwrap_or(&TYPES[0]);
+            .unwrap_or(&types[0]);
         let user = rng.below(users as u64) as usize;
         let city = home[user];
         drafts.push(Draft {
