@@ -273,7 +273,7 @@ mod growth {
 
     fn measure(shape: Shape, base: usize, dir: &Path, engines: &[Kind]) -> Times {
         let end = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
-        let reports: Vec<catalog::Report> = catalog::reports()
+        let reports: Vec<catalog::SavedQuery> = catalog::reports()
             .unwrap()
             .into_iter()
             .filter(|r| r.detection.is_some())
@@ -289,12 +289,12 @@ mod growth {
                 auth0_archive::mirror::refresh(&db).unwrap();
             }
             for &kind in engines {
-                let e = engine::open(&db, kind, Origin::Report).unwrap();
+                let e = engine::open(&db, kind, Origin::Saved).unwrap();
                 for report in &reports {
                     let (sql, values) = params::bind(report, &[]).unwrap();
                     let t = Instant::now();
                     let mut rows = Count(0);
-                    e.run(&sql, &values, Origin::Report, &mut rows)
+                    e.run(&sql, &values, Origin::Saved, &mut rows)
                         .unwrap_or_else(|_| panic!("{} failed", report.name));
                     times
                         .entry((report.name.clone(), format!("{kind:?}").to_lowercase()))

@@ -41,7 +41,7 @@ fn time_report(db: &Path, engine: Engine, name: &str, args: &[String]) -> (f64, 
     let (sql, values) = params::bind(&report, args).unwrap();
     let mut sink = Count(0);
     let t = Instant::now();
-    match execute(db, engine, &sql, &values, Origin::Report, &mut sink) {
+    match execute(db, engine, &sql, &values, Origin::Saved, &mut sink) {
         Ok(()) => {}
         Err(Stop::Err(e)) => panic!("{name}: {e}"),
         Err(Stop::Pipe) => unreachable!(),

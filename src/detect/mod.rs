@@ -17,7 +17,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::cli::{DetectArgs, FailOn, Format};
 use crate::config::webhooks::Webhooks;
 use crate::error::{Error, Result};
-use crate::query::catalog::{self, Report, Severity};
+use crate::query::catalog::{self, SavedQuery, Severity};
 use crate::query::output::{Sink, Value};
 use crate::query::{Origin, Stop, engine, params};
 use crate::store::findings::{self, Filed, Finding};
@@ -40,7 +40,7 @@ pub struct Reported {
 /// The detections a run evaluates: saved reports marked `-- detection:`
 /// and, optionally, Sigma rules.
 pub struct Detections {
-    reports: Vec<Report>,
+    reports: Vec<SavedQuery>,
     rules: Option<crate::sigma::RuleSet>,
 }
 
@@ -48,7 +48,7 @@ impl Detections {
     /// The saved detections (all, or those named in `only`; none with
     /// `no_reports`) and the Sigma rules under `sigma`.
     pub fn choose(only: &[String], no_reports: bool, sigma_paths: &[PathBuf]) -> Result<Self> {
-        let reports: Vec<Report> = catalog::reports()?
+        let reports: Vec<SavedQuery> = catalog::reports()?
             .into_iter()
             .filter(|r| r.detection.is_some() && !no_reports)
             .filter(|r| only.is_empty() || only.contains(&r.name))
@@ -274,7 +274,7 @@ pub async fn pass(
     // the transaction that files them.
     let destinations = deliver::register(&conn, outlets.webhooks)?;
     let examined = {
-        let engine = engine::open(db, engine_kind, Origin::Report)?;
+        let engine = engine::open(db, engine_kind, Origin::Saved)?;
         examine(&mut conn, engine.as_ref(), detections, scope)?
     };
     let (told, printed) = tell(&conn, &examined, scope)?;
@@ -414,7 +414,7 @@ fn explicit_window(args: &DetectArgs) -> Result<Option<(i64, i64)>> {
 fn detect_one(
     conn: &mut Connection,
     engine: &dyn engine::Engine,
-    report: &Report,
+    report: &SavedQuery,
     scope_of: &Scope<'_>,
     upto: i64,
     run_id: i64,
@@ -458,7 +458,7 @@ fn detect_one(
 
 fn run_report(
     engine: &dyn engine::Engine,
-    report: &Report,
+    report: &SavedQuery,
     since: i64,
     until: i64,
     tenant: Option<&str>,
@@ -476,7 +476,7 @@ fn run_report(
     }
     let (sql, values) = params::bind(report, &given)?;
     let mut rows = Rows::default();
-    match engine.run(&sql, &values, Origin::Report, &mut rows) {
+    match engine.run(&sql, &values, Origin::Saved, &mut rows) {
         Ok(()) | Err(Stop::Pipe) => Ok(rows),
         Err(Stop::Err(e)) => Err(e),
     }
@@ -505,7 +505,7 @@ impl Sink for Rows {
 
 impl Rows {
     /// Each row as a finding, by the detection contract (see `catalog`).
-    fn findings(self, report: &Report) -> Result<Vec<Finding>> {
+    fn findings(self, report: &SavedQuery) -> Result<Vec<Finding>> {
         let Some(detection) = &report.detection else {
             return Ok(Vec::new());
         };

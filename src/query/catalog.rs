@@ -165,9 +165,11 @@ pub struct ParamSpec {
     pub help: String,
 }
 
-/// A saved report.
+/// A saved query: one `queries/*.sql` file with its header. Users call
+/// it a saved report (`query run NAME`); in the code `report` is the HTML
+/// page only.
 #[derive(Debug, Clone)]
-pub struct Report {
+pub struct SavedQuery {
     pub name: String,
     pub description: String,
     /// Longer documentation in Markdown (`-- doc:` lines), for docs/REPORTS.md.
@@ -221,7 +223,7 @@ impl Severity {
 }
 
 /// All saved reports, sorted by name.
-pub fn reports() -> Result<Vec<Report>> {
+pub fn reports() -> Result<Vec<SavedQuery>> {
     let mut all = FILES
         .iter()
         .map(|&(file, text)| {
@@ -233,7 +235,7 @@ pub fn reports() -> Result<Vec<Report>> {
 }
 
 /// The report called `name`, or a usage error listing the valid names.
-pub fn find(name: &str) -> Result<Report> {
+pub fn find(name: &str) -> Result<SavedQuery> {
     let all = reports()?;
     if let Some(r) = all.iter().find(|r| r.name == name) {
         return Ok(r.clone());
@@ -252,7 +254,7 @@ pub fn find(name: &str) -> Result<Report> {
 }
 
 /// Parses a report file's comment header.
-pub fn parse(text: &'static str) -> Result<Report, String> {
+pub fn parse(text: &'static str) -> Result<SavedQuery, String> {
     let mut name = None;
     let mut description = None;
     let mut doc = Vec::new();
@@ -313,7 +315,7 @@ pub fn parse(text: &'static str) -> Result<Report, String> {
             })
         }
     };
-    Ok(Report {
+    Ok(SavedQuery {
         name,
         description,
         doc,

@@ -32,7 +32,7 @@ impl DuckDbEngine {
             .query_row("SELECT source_rowid FROM mirror_state", [], |r| r.get(0))
             .ok();
         let conn = match origin {
-            Origin::Report => rw,
+            Origin::Saved => rw,
             Origin::AdHoc => {
                 drop(rw);
                 mirror::open_sealed(db)?
@@ -102,7 +102,7 @@ fn run(
                 ))
             }
             Origin::AdHoc => Error::usage(format!("SQL error (DuckDB): {text}")),
-            Origin::Report => Error::duckdb("saved report failed on DuckDB", e),
+            Origin::Saved => Error::duckdb("saved report failed on DuckDB", e),
         })
     };
     let mut stmt = conn.prepare(sql).map_err(fail)?;

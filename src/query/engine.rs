@@ -12,12 +12,12 @@ use super::output::Sink;
 use super::params::Bound;
 use super::sqlite::SqliteEngine;
 
-/// Where a statement came from: a saved report (its failures are ours) or
+/// Where a statement came from: a saved query (its failures are ours) or
 /// the user's ad-hoc SQL (its failures are usage errors, and it gets the
 /// most restricted connection).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
-    Report,
+    Saved,
     AdHoc,
 }
 

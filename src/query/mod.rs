@@ -65,7 +65,7 @@ fn report(db: &Path, args: &SavedQueryOptions) -> Result<(), Stop> {
         &args.source,
         &sql,
         &values,
-        Origin::Report,
+        Origin::Saved,
         sink.as_mut(),
     )
 }

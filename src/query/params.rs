@@ -1,10 +1,10 @@
-//! Report parameters: types, parsing of `--param key=value`, and turning the
+//! SavedQuery parameters: types, parsing of `--param key=value`, and turning the
 //! `:name` placeholders of a saved report into positional `?` so the same
 //! values can be bound on SQLite and DuckDB alike.
 
 use crate::error::{Error, Result};
 
-use super::catalog::{ParamSpec, Report};
+use super::catalog::{ParamSpec, SavedQuery};
 
 /// The type of a report parameter, as written in the report header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ fn is_upper_bound(name: &str) -> bool {
 /// parameters: unknown names, missing required values and wrong types are
 /// usage errors that list what the report accepts. Returns the SQL with `?`
 /// placeholders and the values in placeholder order.
-pub fn bind(report: &Report, args: &[String]) -> Result<(String, Vec<Bound>)> {
+pub fn bind(report: &SavedQuery, args: &[String]) -> Result<(String, Vec<Bound>)> {
     let mut given: Vec<(&str, &str)> = Vec::new();
     for arg in args {
         let Some((key, value)) = arg.split_once('=') else {
@@ -170,7 +170,7 @@ pub fn bind(report: &Report, args: &[String]) -> Result<(String, Vec<Bound>)> {
 }
 
 /// "accepted parameters: threshold (integer, default 10), since (time, optional)".
-fn accepted(report: &Report) -> String {
+fn accepted(report: &SavedQuery) -> String {
     if report.params.is_empty() {
         return "it takes no parameters".to_string();
     }

@@ -1,7 +1,7 @@
 //! `docs/REPORTS.md`, generated from the saved reports' headers so that the
 //! reference cannot drift from what the binary runs (a test compares them).
 
-use super::catalog::Report;
+use super::catalog::SavedQuery;
 use super::params::ParamType;
 
 const INTRO: &str = "\
@@ -44,12 +44,13 @@ and `response`. The *actor* of a change is `request.auth.user.email`, else its
 ";
 
 /// The whole of `docs/REPORTS.md` for `reports` (sorted by name).
-pub fn reports_markdown(reports: &[Report]) -> String {
+pub fn reports_markdown(reports: &[SavedQuery]) -> String {
     let mut out = String::from(INTRO);
     out.push_str(
         "\n## Detections\n\n| report | severity | key | window (s) |\n|---|---|---|---|\n",
     );
-    let mut detections: Vec<&Report> = reports.iter().filter(|r| r.detection.is_some()).collect();
+    let mut detections: Vec<&SavedQuery> =
+        reports.iter().filter(|r| r.detection.is_some()).collect();
     detections.sort_by_key(|r| {
         (
             std::cmp::Reverse(r.detection.as_ref().map(|d| d.severity)),
@@ -76,7 +77,7 @@ pub fn reports_markdown(reports: &[Report]) -> String {
     out
 }
 
-fn section(r: &Report) -> String {
+fn section(r: &SavedQuery) -> String {
     let mut out = format!("\n### {}\n\n", r.name);
     if r.doc.is_empty() {
         out.push_str(&format!("{}\n", r.description));

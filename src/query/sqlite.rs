@@ -228,6 +228,6 @@ fn sql_error(e: rusqlite::Error, origin: Origin) -> Stop {
             "query sql runs one statement at a time; remove everything after the first `;`",
         ),
         (Origin::AdHoc, _) => Error::usage(format!("SQL error: {text}")),
-        (Origin::Report, e) => Error::sqlite("saved report failed", e),
+        (Origin::Saved, e) => Error::sqlite("saved report failed", e),
     })
 }

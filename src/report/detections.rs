@@ -45,7 +45,7 @@ pub fn before_report(db: &Path, kind: EngineKind, no_detect: bool) -> Result<Det
     // `detect` or `sync --detect` still tells and delivers them.
     let _lock = DetectLock::acquire(db, DETECT_WAIT)?;
     let mut conn = store::open_for_write(db)?;
-    let engine = engine::open(db, kind, Origin::Report)?;
+    let engine = engine::open(db, kind, Origin::Saved)?;
     let scope = Scope {
         tenant: None,
         window: None,

@@ -68,7 +68,8 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("other", "#d4d4d4"),
 ];
 
-pub struct Report {
+/// Everything the page shows, gathered before any HTML is written.
+pub struct PageData {
     pub generated_at: String,
     /// Whether the detections ran first, and whether their findings were filed.
     pub detected: Detected,
@@ -115,7 +116,7 @@ impl Sink for Rows {
 
 fn rows(engine: &dyn Engine, sql: &str, values: &[Bound]) -> Result<Vec<Vec<Value>>> {
     let mut sink = Rows::default();
-    match engine.run(sql, values, Origin::Report, &mut sink) {
+    match engine.run(sql, values, Origin::Saved, &mut sink) {
         Ok(()) => Ok(sink.0),
         Err(Stop::Err(e)) => Err(e.within("report")),
         Err(Stop::Pipe) => Err(Error::runtime("report: a query stopped early")),
@@ -214,9 +215,9 @@ pub fn collect(
     f: &Filter,
     verify: bool,
     detected: Detected,
-) -> Result<Report> {
+) -> Result<PageData> {
     let mut conn = store::open_read_only(db)?;
-    let engine = engine::open(db, kind, Origin::Report)?;
+    let engine = engine::open(db, kind, Origin::Saved)?;
     let engine = engine.as_ref();
     if matches!(detected, Detected::Unfiled { .. }) {
         // Findings filed in a TEMP table that shadows the stored one on
@@ -239,7 +240,7 @@ pub fn collect(
         Some(u) => Some(user_section(&conn, engine, f, &names, u)?),
         None => None,
     };
-    Ok(Report {
+    Ok(PageData {
         generated_at: crate::time::now_iso(),
         detected,
         db: db.display().to_string(),

@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use super::{num, numbers, when};
-use crate::report::data::{CATEGORIES, Report};
+use crate::report::data::{CATEGORIES, PageData};
 use crate::report::svg;
 
-pub(super) fn activity(r: &Report) -> Markup {
+pub(super) fn activity(r: &PageData) -> Markup {
     let a = &r.activity;
     let day_labels: Vec<String> = a.days.iter().map(|d| d.day[5..].to_string()).collect();
     let day_values: Vec<Vec<i64>> = a.days.iter().map(|d| d.per_category.clone()).collect();

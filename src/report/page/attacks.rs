@@ -4,9 +4,9 @@ use maud::{Markup, html};
 
 use super::{finding_list, num, when};
 use crate::report::Detected;
-use crate::report::data::Report;
+use crate::report::data::PageData;
 
-pub(super) fn attacks(r: &Report) -> Markup {
+pub(super) fn attacks(r: &PageData) -> Markup {
     let a = &r.attacks;
     html! {
         section id="attacks" {

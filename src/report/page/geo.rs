@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use super::{num, when};
-use crate::report::data::{MAX_LEGS, MAX_POINTS, Report};
+use crate::report::data::{MAX_LEGS, MAX_POINTS, PageData};
 use crate::report::{map, svg};
 
-pub(super) fn geography(r: &Report) -> Markup {
+pub(super) fn geography(r: &PageData) -> Markup {
     let g = &r.geo;
     let max = g.countries.first().map(|c| c.logins).unwrap_or(0);
     html! {

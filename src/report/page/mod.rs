@@ -18,7 +18,7 @@ use self::overview::overview;
 use self::user::user;
 use self::who::{management, who};
 use super::data::{
-    EventRow, FindingRow, MAX_FINDING_EVENTS, MAX_FINDINGS, MAX_FINDINGS_EXPANDED, Report,
+    EventRow, FindingRow, MAX_FINDING_EVENTS, MAX_FINDINGS, MAX_FINDINGS_EXPANDED, PageData,
 };
 use crate::cli::ReportArgs;
 
@@ -105,7 +105,7 @@ fn numbers(summary: &str, body: Markup) -> Markup {
     }
 }
 
-pub fn render(r: &Report, args: &ReportArgs) -> String {
+pub fn render(r: &PageData, args: &ReportArgs) -> String {
     let mut scope = Vec::new();
     if let Some(s) = &args.since {
         scope.push(format!("since {s}"));

@@ -3,9 +3,9 @@
 use maud::{Markup, html};
 
 use super::{card, num, opt_when, when};
-use crate::report::data::Report;
+use crate::report::data::PageData;
 
-pub(super) fn overview(r: &Report) -> Markup {
+pub(super) fn overview(r: &PageData) -> Markup {
     let o = &r.overview;
     let s = &o.status;
     let failed_logins = r.activity.logins_failed;

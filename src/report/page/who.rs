@@ -3,10 +3,10 @@
 use maud::{Markup, html};
 
 use super::{num, when};
-use crate::report::data::{MAX_MANAGEMENT, Report, TOP};
+use crate::report::data::{MAX_MANAGEMENT, PageData, TOP};
 use crate::report::svg;
 
-pub(super) fn who(r: &Report) -> Markup {
+pub(super) fn who(r: &PageData) -> Markup {
     let w = &r.who;
     let ip_max = w.failing_ips.first().map(|x| x.failures).unwrap_or(0);
     let user_max = w.failing_users.first().map(|x| x.failures).unwrap_or(0);
@@ -53,7 +53,7 @@ pub(super) fn who(r: &Report) -> Markup {
     }
 }
 
-pub(super) fn management(r: &Report) -> Markup {
+pub(super) fn management(r: &PageData) -> Markup {
     let m = &r.management;
     let labels: Vec<String> = m
         .days
