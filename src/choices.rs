@@ -36,3 +36,12 @@ pub enum FailOn {
     Medium,
     High,
 }
+
+/// The body a webhook receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WebhookFormat {
+    /// The finding's JSON object (its ndjson line)
+    Json,
+    /// `{"text": "..."}`, for Slack (and Mattermost, Teams workflows) incoming webhooks
+    Slack,
+}

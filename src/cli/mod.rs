@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod examples;
 
-pub use crate::choices::{EngineKind as Engine, FailOn, Format};
+pub use crate::choices::{EngineKind as Engine, FailOn, Format, WebhookFormat};
 use crate::log::LogFormat;
 use crate::secret::Secret;
 
@@ -161,15 +161,6 @@ pub enum Severity {
     Low,
     Medium,
     High,
-}
-
-/// The body a webhook receives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WebhookFormat {
-    /// The finding's JSON object (its ndjson line)
-    Json,
-    /// `{"text": "..."}`, for Slack (and Mattermost, Teams workflows) incoming webhooks
-    Slack,
 }
 
 #[derive(Debug, Args)]

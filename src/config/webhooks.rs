@@ -9,7 +9,8 @@ use std::path::Path;
 
 use reqwest::Url;
 
-use crate::cli::{Severity as SeverityArg, WebhookArgs, WebhookFormat};
+use crate::choices::WebhookFormat;
+use crate::cli::{Severity as SeverityArg, WebhookArgs};
 use crate::error::{Error, Result};
 use crate::query::catalog::Severity;
 use crate::secret::Secret;

@@ -12,7 +12,7 @@ use hmac::{KeyInit, Mac};
 use rusqlite::Connection;
 use sha2::Sha256;
 
-use crate::cli::WebhookFormat;
+use crate::choices::WebhookFormat;
 use crate::config::webhooks::{Webhook, Webhooks};
 use crate::error::{Error, Result};
 use crate::store::deliveries;

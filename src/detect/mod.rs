@@ -263,7 +263,7 @@ pub struct Told {
 /// yet, and delivers what is pending to the webhooks.
 pub async fn pass(
     db: &Path,
-    engine_kind: crate::cli::Engine,
+    engine_kind: crate::choices::EngineKind,
     detections: &Detections,
     scope: &Scope<'_>,
     outlets: &Outlets<'_>,

@@ -123,7 +123,7 @@ pub fn write_default(db: &Path, out: &Path) -> Result<()> {
         until: None,
         tenant: None,
         user: None,
-        engine: crate::cli::Engine::Sqlite,
+        engine: crate::choices::EngineKind::Sqlite,
         no_verify: false,
         no_detect: false,
     };

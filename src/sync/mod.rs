@@ -144,7 +144,14 @@ async fn detection_pass(
         quiet,
         webhooks: &plan.webhooks,
     };
-    detect::pass(db, crate::cli::Engine::Sqlite, detections, &scope, &outlets).await?;
+    detect::pass(
+        db,
+        crate::choices::EngineKind::Sqlite,
+        detections,
+        &scope,
+        &outlets,
+    )
+    .await?;
     Ok(())
 }
 
