@@ -24,7 +24,6 @@ use crate::store::{self, lock::SyncLock};
 use crate::time::epoch_iso;
 
 mod output;
-mod sigma;
 
 use output::print;
 
@@ -44,7 +43,7 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     let rules = if args.sigma.is_empty() {
         None
     } else {
-        Some(sigma::load(&args.sigma)?)
+        Some(crate::sigma::pass::load_for_detect(&args.sigma)?)
     };
     if let Some(unknown) = args
         .only
@@ -104,12 +103,20 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     }
     if let (Some(rules), Ok(())) = (&rules, &outcome) {
         let scope_tenant = args.tenant.as_deref();
-        match sigma::run(&mut conn, rules, &scope, scope_tenant, window, upto, run_id) {
-            Ok(mut r) => reported.append(&mut r),
+        match crate::sigma::pass::run(&mut conn, rules, &scope, scope_tenant, window, upto, run_id)
+        {
+            Ok(found) => reported.extend(
+                found
+                    .into_iter()
+                    .map(|(finding, new)| Reported { finding, new }),
+            ),
             Err(e) => outcome = Err(e.within("Sigma rules")),
         }
     }
-    let detections = reports.len() + rules.as_ref().map_or(0, |r| r.len());
+    let detections = reports.len()
+        + rules
+            .as_ref()
+            .map_or(0, |r| r.len() + r.correlation_count());
     let new_count = reported.iter().filter(|r| r.new).count();
     let error_text = outcome.as_ref().err().map(|e: &Error| e.to_string());
     let _ = findings::finish_run(

@@ -13,6 +13,7 @@ pub mod indexes;
 pub mod lock;
 pub mod raw;
 pub mod runs;
+pub mod sigma_state;
 pub mod slices;
 
 use std::path::Path;
@@ -30,6 +31,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../schema/004_findings.sql")),
     (5, include_str!("../../schema/005_raw_dictionaries.sql")),
     (6, include_str!("../../schema/006_exports.sql")),
+    (7, include_str!("../../schema/007_sigma_state.sql")),
 ];
 
 /// Auth0 event type codes, loaded into `event_types` (copied from

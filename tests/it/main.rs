@@ -24,5 +24,6 @@ mod query_reports;
 mod report;
 mod secrets;
 mod sigma;
+mod sigma_correlation;
 mod storage;
 mod sync;
