@@ -22,7 +22,7 @@ use rsigma_eval::{CorrelationEngine, CorrelationSnapshot};
 use rusqlite::{Connection, TransactionBehavior, params};
 
 use super::correlation::Fires;
-use super::rules::{RuleSet, correlation_index, document, parse_event_ref, rule_index};
+use super::rules::{EventDoc, RuleSet, correlation_index, document, parse_event_ref, rule_index};
 use super::subjects::{EPISODE_GAP_MS, Hit, Subjects};
 use crate::error::{Error, Result};
 use crate::store::findings::{self, Filed, Finding};
@@ -283,10 +283,14 @@ fn evaluate(
     let mut subjects = Subjects::default();
     let mut fires = Fires::default();
     let mut one = |p: &Planned, log_id: &str, date: Option<&str>, raw: &str| {
-        let Some(doc) = document(log_id, p.ts.unwrap_or(0), raw) else {
+        let Some(doc) = document(raw) else {
             return;
         };
-        let event = JsonEvent::borrow(&doc);
+        let event = EventDoc {
+            inner: JsonEvent::borrow(&doc),
+            ts_ms: p.ts.unwrap_or(0),
+            log_id,
+        };
         let results = match p.ts {
             Some(ts) => {
                 frontier = Some(frontier.map_or(ts, |f| f.max(ts)));

@@ -10,10 +10,11 @@
 //! across the rule set by `id` alone. The internal ids are what rsigma sees;
 //! findings carry the rule's own id, or its file and title.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rsigma_eval::event::JsonEvent;
+use rsigma_eval::event::{Event, EventValue, JsonEvent};
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, TimestampFallback};
 use rsigma_parser::{
     ConditionExpr, ConditionOperator, CorrelationCondition, CorrelationRule, CorrelationType,
@@ -615,7 +616,7 @@ impl RuleSet {
         if self.is_empty() {
             return Vec::new();
         }
-        let Some(doc) = document(log_id, 0, raw) else {
+        let Some(doc) = document(raw) else {
             return Vec::new();
         };
         self.template
@@ -635,24 +636,51 @@ impl RuleSet {
     }
 }
 
-/// The document rules see: the raw event as `data`, and in `_id` the
-/// event's time (epoch ms) and log_id, which a correlation keeps for each
-/// event it rests on. `None` when `raw` is not JSON.
-pub(super) fn document(log_id: &str, ts_ms: i64, raw: &str) -> Option<Value> {
+/// The document rules see, the raw event as `data`; `None` when `raw` is
+/// not JSON.
+pub(super) fn document(raw: &str) -> Option<Value> {
     // A lone surrogate escape would hide the event from every rule: the
     // rules see the repaired text, as the typed columns do.
     let data = serde_json::from_str::<Value>(raw)
         .or_else(|_| serde_json::from_str::<Value>(&crate::event::surrogates::repaired(raw)))
         .ok()?;
-    let mut doc = serde_json::Map::with_capacity(2);
-    doc.insert("_id".to_owned(), Value::String(event_ref(ts_ms, log_id)));
+    let mut doc = serde_json::Map::with_capacity(1);
     doc.insert("data".to_owned(), data);
     Some(Value::Object(doc))
 }
 
-/// `<epoch ms> <log_id>`: how a correlation remembers an event.
-fn event_ref(ts_ms: i64, log_id: &str) -> String {
-    format!("{ts_ms} {log_id}")
+/// One event as rsigma reads it: the document, and for what a correlation
+/// keeps of each event it rests on (rsigma asks `to_json` for its `_id`)
+/// the event's time and log_id, `<epoch ms> <log_id>`, instead of a copy of
+/// the whole event.
+pub(super) struct EventDoc<'a> {
+    pub inner: JsonEvent<'a>,
+    pub ts_ms: i64,
+    pub log_id: &'a str,
+}
+
+impl Event for EventDoc<'_> {
+    fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
+        self.inner.get_field(path)
+    }
+    fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {
+        self.inner.any_string_value(pred)
+    }
+    fn all_string_values(&self) -> Vec<Cow<'_, str>> {
+        self.inner.all_string_values()
+    }
+    fn visit_string_values(&self, visit: &mut dyn FnMut(&str)) {
+        self.inner.visit_string_values(visit)
+    }
+    fn to_json(&self) -> Value {
+        serde_json::json!({ "_id": format!("{} {}", self.ts_ms, self.log_id) })
+    }
+    fn top_level_keys(&self) -> Option<Vec<Cow<'_, str>>> {
+        self.inner.top_level_keys()
+    }
+    fn visit_top_level_keys(&self, visit: &mut dyn FnMut(&str)) -> bool {
+        self.inner.visit_top_level_keys(visit)
+    }
 }
 
 /// The event time (ms) and log_id of a kept event reference.
