@@ -27,7 +27,6 @@ use crate::time::epoch_iso;
 
 mod deliver;
 mod output;
-mod sigma;
 
 use output::print;
 
@@ -59,14 +58,18 @@ impl Detections {
         let rules = if sigma_paths.is_empty() {
             None
         } else {
-            Some(sigma::load(sigma_paths)?)
+            Some(crate::sigma::pass::load_for_detect(sigma_paths)?)
         };
         Ok(Detections { reports, rules })
     }
 
-    /// How many detections there are, Sigma rules counted one by one.
+    /// How many detections there are, Sigma rules and correlations counted one by one.
     pub fn len(&self) -> usize {
-        self.reports.len() + self.rules.as_ref().map_or(0, |r| r.len())
+        self.reports.len()
+            + self
+                .rules
+                .as_ref()
+                .map_or(0, |r| r.len() + r.correlation_count())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,7 +161,7 @@ fn examine_all(
         reported.append(&mut found);
     }
     if let Some(rules) = &detections.rules {
-        let mut found = sigma::run(
+        let found = crate::sigma::pass::run(
             conn,
             rules,
             scope.name(),
@@ -168,7 +171,11 @@ fn examine_all(
             run_id,
         )
         .map_err(|e| e.within("Sigma rules"))?;
-        reported.append(&mut found);
+        reported.extend(
+            found
+                .into_iter()
+                .map(|(finding, new)| Reported { finding, new }),
+        );
     }
     Ok(())
 }

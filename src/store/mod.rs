@@ -15,6 +15,7 @@ pub mod indexes;
 pub mod lock;
 pub mod raw;
 pub mod runs;
+pub mod sigma_state;
 pub mod slice_progress;
 
 use std::path::Path;
@@ -32,7 +33,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (4, include_str!("../../schema/004_findings.sql")),
     (5, include_str!("../../schema/005_raw_dictionaries.sql")),
     (6, include_str!("../../schema/006_exports.sql")),
-    // 7 is another branch's; the integrator puts it back in order.
+    (7, include_str!("../../schema/007_sigma_state.sql")),
     (8, include_str!("../../schema/008_deliveries.sql")),
 ];
 

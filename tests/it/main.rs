@@ -26,5 +26,6 @@ mod query_reports;
 mod report;
 mod secrets;
 mod sigma;
+mod sigma_correlation;
 mod storage;
 mod sync;

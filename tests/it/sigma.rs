@@ -107,30 +107,47 @@ fn an_array_field_with_braces_matches_when_any_element_does() {
 #[test]
 fn a_broken_file_is_a_problem_while_the_others_load() {
     let (set, problems) = sigma::load(&[data("broken")]);
-    // good.yml and the detection rule of correlated.yml.
+    // good.yml and the detection rule of correlated.yml, with its correlation.
     assert_eq!(set.len(), 2, "{problems:?}");
-    assert_eq!(problems.len(), 2, "{problems:?}");
-    let broken = problems
-        .iter()
-        .find(|p| p.path.ends_with("broken.yml"))
-        .expect("broken.yml is a problem");
-    assert!(broken.reason.contains("YAML"), "{}", broken.reason);
-    let correlation = problems
-        .iter()
-        .find(|p| p.path.ends_with("correlated.yml"))
-        .expect("the correlation is a problem");
+    assert_eq!(set.correlation_count(), 1, "{problems:?}");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].path.ends_with("broken.yml"));
     assert!(
-        correlation.reason.contains("correlation"),
+        problems[0].reason.contains("YAML"),
         "{}",
-        correlation.reason
+        problems[0].reason
     );
     assert_eq!(
         titles(&set, &json!({"type": "pwd_leak"})),
         ["Breached password"]
     );
+    // `matches` is the detection rules alone: a rule a correlation counts
+    // matches too.
     assert_eq!(
         titles(&set, &json!({"type": "fp"})),
         ["Failed login by user"]
+    );
+}
+
+#[test]
+fn a_correlation_over_an_unknown_rule_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dangling.yml"),
+        "title: Failed login\nname: selected_events\nlogsource:\n    product: auth0\n\
+         detection:\n    selection:\n        data.type: fp\n    condition: selection\n---\n\
+         title: Counts another file's rule\ncorrelation:\n    type: event_count\n    rules:\n\
+         \x20       - elsewhere\n    group-by:\n        - data.ip\n    timespan: 5m\n\
+         \x20   condition:\n        gte: 3\n",
+    )
+    .unwrap();
+    let (set, problems) = sigma::load(&[dir.path().to_path_buf()]);
+    assert_eq!((set.len(), set.correlation_count()), (1, 0));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].reason.contains("\"elsewhere\""),
+        "{}",
+        problems[0].reason
     );
 }
 

@@ -169,7 +169,7 @@ fn schema_4_archive(env: &Env, tenant: &FakeTenant) {
     let conn = rusqlite::Connection::open(&env.db).unwrap();
     conn.execute_batch(
         "DROP TABLE raw_dictionaries; DROP TABLE pruned_days; DROP TABLE export_days;
-         DROP TABLE exports; PRAGMA user_version = 4;",
+         DROP TABLE exports; DROP TABLE sigma_state; PRAGMA user_version = 4;",
     )
     .unwrap();
 }
