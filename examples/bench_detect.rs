@@ -221,7 +221,7 @@ mod growth {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use auth0_archive::cli::Engine as Kind;
+    use auth0_archive::choices::EngineKind as Kind;
     use auth0_archive::query::output::{Sink, Value};
     use auth0_archive::query::{Origin, catalog, engine, params};
     use auth0_archive::simulator::generator::Shape;

@@ -1,5 +1,5 @@
 //! The closed sets of values the command line offers (output format, query
-//! engine, the `--fail-on` threshold). They live here, below both the
+//! engine, a finding's severity, the `--fail-on` threshold). They live here, below both the
 //! parser (`cli`) and the modules that act on them, so that neither has to
 //! know the other.
 
@@ -44,4 +44,35 @@ pub enum WebhookFormat {
     Json,
     /// `{"text": "..."}`, for Slack (and Mattermost, Teams workflows) incoming webhooks
     Slack,
+}
+
+/// How urgent a finding is, in increasing order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" | "informational" => Some(Severity::Info),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" | "critical" => Some(Severity::High),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
 }

@@ -9,8 +9,9 @@ use chrono::{DurationRound, TimeDelta, Utc};
 
 use crate::auth0::{Auth, HttpPolicy, default_audience};
 use crate::choices::{EngineKind, Format};
-use crate::cli::{DemoArgs, DetectArgs};
-use crate::config::commands::{QuerySource, SavedQueryOptions, StatusOptions};
+use crate::config::commands::{
+    DemoOptions, DetectOptions, QuerySource, SavedQueryOptions, StatusOptions,
+};
 use crate::config::{OutputMode, SyncConfig, SyncPlan, parse_base_url};
 use crate::error::{Error, Result};
 use crate::log::note;
@@ -53,7 +54,7 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
+pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
     if args.fresh {
         start_over(db)?;
     } else if db.exists() {
@@ -145,10 +146,9 @@ pub fn run(db: &Path, args: &DemoArgs) -> Result<()> {
     ));
     crate::detect::run(
         db,
-        &DetectArgs {
+        &DetectOptions {
             format: Some(Format::Table),
-            since: None,
-            until: None,
+            window: None,
             fail_on: None,
             tenant: None,
             only: Vec::new(),

@@ -79,12 +79,15 @@ fn run(cli: Cli, matches: &ArgMatches) -> Result<(), Error> {
             QueryCommand::Sql(args) => query::run_sql(&db(DEFAULT_DB), &args.into()),
             QueryCommand::Export(args) => export::run(&db(DEFAULT_DB), &args.into()),
         },
-        Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), args),
+        Command::Demo(ref args) => demo::run(&db(DEFAULT_DEMO_DB), &args.into()),
         Command::Verify(ref args) => verify::run(&db(DEFAULT_DB), &args.into()),
         Command::Import(ref args) => import::run(&db(DEFAULT_DB), &args.into()),
         Command::Prune(ref args) => prune::run(&db(DEFAULT_DB), &args.into()),
-        Command::Detect(ref args) => detect::run(&db(DEFAULT_DB), args),
-        Command::Report(ref args) => auth0_archive::report::run(&db(DEFAULT_DB), args),
+        Command::Detect(ref args) => detect::run(
+            &db(DEFAULT_DB),
+            &config::commands::DetectOptions::from_args(args)?,
+        ),
+        Command::Report(ref args) => auth0_archive::report::run(&db(DEFAULT_DB), &args.into()),
         Command::Completions(ref args) => {
             let shell = match args.shell {
                 Shell::Bash => clap_complete::Shell::Bash,

@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod examples;
 
-pub use crate::choices::{EngineKind as Engine, FailOn, Format, WebhookFormat};
+use crate::choices::{EngineKind as Engine, FailOn, Format, Severity, WebhookFormat};
 use crate::log::LogFormat;
 use crate::secret::Secret;
 
@@ -152,15 +152,6 @@ impl Default for WebhookArgs {
             webhook_format: WebhookFormat::Json,
         }
     }
-}
-
-/// A finding severity, as a flag value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
 }
 
 #[derive(Debug, Args)]

@@ -1,13 +1,16 @@
 //! The options of each command other than `sync`, taken once from what clap
-//! parsed. Commands receive these, never `cli` types, so a flag can be
+//! parsed (and checked, where a value can be wrong). Commands receive these, never `cli` types, so a flag can be
 //! renamed or regrouped on the command line without reaching into them.
 
 use std::path::PathBuf;
 
-use crate::choices::{EngineKind, Format};
+use super::webhooks::Webhooks;
+use crate::choices::{EngineKind, FailOn, Format};
 use crate::cli::{
-    ExportArgs, ImportArgs, ListArgs, PruneArgs, RunArgs, SqlArgs, StatusArgs, VerifyArgs,
+    DemoArgs, DetectArgs, ExportArgs, ImportArgs, ListArgs, PruneArgs, ReportArgs, RunArgs,
+    SqlArgs, StatusArgs, VerifyArgs,
 };
+use crate::error::{Error, Result};
 
 /// `status`.
 #[derive(Debug, Clone, Default)]
@@ -174,6 +177,99 @@ impl From<&SqlArgs> for SqlOptions {
             sql: a.sql.clone(),
             format: a.format,
             source: QuerySource::of(a.engine, &a.parquet, a.partial),
+        }
+    }
+}
+
+/// `detect`.
+#[derive(Debug, Clone)]
+pub struct DetectOptions {
+    pub format: Option<Format>,
+    /// `--since/--until`: a window to re-examine (epoch ms, `[since,
+    /// until)`) without moving watermarks; `None`: what is unexamined.
+    pub window: Option<(i64, i64)>,
+    pub fail_on: Option<FailOn>,
+    pub tenant: Option<String>,
+    /// Only these detections; all when empty.
+    pub only: Vec<String>,
+    pub quiet: bool,
+    pub sigma: Vec<PathBuf>,
+    pub no_reports: bool,
+    pub engine: EngineKind,
+    pub webhooks: Webhooks,
+}
+
+impl DetectOptions {
+    /// Checks the window and the webhooks (a bad URL is a usage error).
+    pub fn from_args(a: &DetectArgs) -> Result<Self> {
+        Ok(DetectOptions {
+            format: a.format,
+            window: window(a.since.as_deref(), a.until.as_deref())?,
+            fail_on: a.fail_on,
+            tenant: a.tenant.clone(),
+            only: a.only.clone(),
+            quiet: a.quiet,
+            sigma: a.sigma.clone(),
+            no_reports: a.no_reports,
+            engine: a.engine,
+            webhooks: Webhooks::from_args(&a.webhooks)?,
+        })
+    }
+}
+
+/// `--since/--until` as a window in epoch ms; open ends are unbounded.
+fn window(since: Option<&str>, until: Option<&str>) -> Result<Option<(i64, i64)>> {
+    if since.is_none() && until.is_none() {
+        return Ok(None);
+    }
+    let (since, until) =
+        crate::time::parse_range(since, until, ("--since", "--until")).map_err(Error::usage)?;
+    Ok(Some((since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX))))
+}
+
+/// `report`.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    pub out: PathBuf,
+    /// The range as typed (the page shows it so).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub tenant: Option<String>,
+    pub user: Option<String>,
+    pub engine: EngineKind,
+    pub no_verify: bool,
+    pub no_detect: bool,
+}
+
+impl From<&ReportArgs> for ReportOptions {
+    fn from(a: &ReportArgs) -> Self {
+        ReportOptions {
+            out: a.out.clone(),
+            since: a.since.clone(),
+            until: a.until.clone(),
+            tenant: a.tenant.clone(),
+            user: a.user.clone(),
+            engine: a.engine,
+            no_verify: a.no_verify,
+            no_detect: a.no_detect,
+        }
+    }
+}
+
+/// `demo`.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// Events the simulated tenant holds.
+    pub events: usize,
+    /// Delete an earlier demo archive first.
+    pub fresh: bool,
+}
+
+impl From<&DemoArgs> for DemoOptions {
+    fn from(a: &DemoArgs) -> Self {
+        DemoOptions {
+            events: a.events,
+            fresh: a.fresh,
         }
     }
 }

@@ -9,10 +9,9 @@ use std::path::Path;
 
 use reqwest::Url;
 
-use crate::choices::WebhookFormat;
-use crate::cli::{Severity as SeverityArg, WebhookArgs};
+use crate::choices::{Severity, WebhookFormat};
+use crate::cli::WebhookArgs;
 use crate::error::{Error, Result};
-use crate::query::catalog::Severity;
 use crate::secret::Secret;
 
 /// A webhooks file larger than this is surely the wrong file.
@@ -63,12 +62,7 @@ impl Webhooks {
             .collect::<Result<Vec<_>>>()?;
         Ok(Webhooks {
             targets,
-            min_severity: match args.webhook_min_severity {
-                SeverityArg::Info => Severity::Info,
-                SeverityArg::Low => Severity::Low,
-                SeverityArg::Medium => Severity::Medium,
-                SeverityArg::High => Severity::High,
-            },
+            min_severity: args.webhook_min_severity,
             format: args.webhook_format,
         })
     }
@@ -148,7 +142,7 @@ mod tests {
         WebhookArgs {
             webhook: urls.iter().map(|u| Secret::new(*u)).collect(),
             webhook_file: None,
-            webhook_min_severity: SeverityArg::Low,
+            webhook_min_severity: Severity::Low,
             webhook_format: WebhookFormat::Json,
         }
     }

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::cli::{DetectArgs, FailOn, Format};
+use crate::choices::{FailOn, Format};
+use crate::config::commands::DetectOptions;
 use crate::config::webhooks::Webhooks;
 use crate::error::{Error, Result};
 use crate::query::catalog::{self, SavedQuery, Severity};
@@ -213,10 +214,8 @@ pub fn preview(
     Ok(count)
 }
 
-pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
-    let window = explicit_window(args)?;
+pub fn run(db: &Path, args: &DetectOptions) -> Result<()> {
     let detections = Detections::choose(&args.only, args.no_reports, &args.sigma)?;
-    let webhooks = Webhooks::from_args(&args.webhooks)?;
     if !db.exists() {
         return Err(Error::database(format!(
             "no archive at {}: run `auth0-archive sync` first or pass --db",
@@ -225,12 +224,12 @@ pub fn run(db: &Path, args: &DetectArgs) -> Result<()> {
     }
     let scope = Scope {
         tenant: args.tenant.as_deref(),
-        window,
+        window: args.window,
     };
     let outlets = Outlets {
         format: args.format,
         quiet: args.quiet,
-        webhooks: &webhooks,
+        webhooks: &args.webhooks,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -400,20 +399,6 @@ fn threshold(level: FailOn) -> Severity {
         FailOn::Medium => Severity::Medium,
         FailOn::High => Severity::High,
     }
-}
-
-/// `--since/--until`: a window to re-examine, in epoch ms.
-fn explicit_window(args: &DetectArgs) -> Result<Option<(i64, i64)>> {
-    if args.since.is_none() && args.until.is_none() {
-        return Ok(None);
-    }
-    let (since, until) = crate::time::parse_range(
-        args.since.as_deref(),
-        args.until.as_deref(),
-        ("--since", "--until"),
-    )
-    .map_err(Error::usage)?;
-    Ok(Some((since.unwrap_or(i64::MIN), until.unwrap_or(i64::MAX))))
 }
 
 /// Runs one detection over its unexamined events (or the given window) and

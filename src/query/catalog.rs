@@ -191,36 +191,7 @@ pub struct Detection {
     pub window_s: i64,
 }
 
-/// How urgent a finding is, in increasing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-}
-
-impl Severity {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "info" | "informational" => Some(Severity::Info),
-            "low" => Some(Severity::Low),
-            "medium" => Some(Severity::Medium),
-            "high" | "critical" => Some(Severity::High),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-        }
-    }
-}
+pub use crate::choices::Severity;
 
 /// All saved reports, sorted by name.
 pub fn reports() -> Result<Vec<SavedQuery>> {

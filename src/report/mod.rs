@@ -18,7 +18,7 @@ mod svg;
 use std::path::Path;
 use std::time::Instant;
 
-use crate::cli::ReportArgs;
+use crate::config::commands::ReportOptions;
 use crate::error::{Error, Result};
 use crate::query::params::Bound;
 
@@ -38,7 +38,7 @@ pub struct Filter {
 }
 
 impl Filter {
-    pub fn from_args(args: &ReportArgs) -> Result<Self> {
+    pub fn from_args(args: &ReportOptions) -> Result<Self> {
         let (since, until) = crate::time::parse_range(
             args.since.as_deref(),
             args.until.as_deref(),
@@ -82,7 +82,7 @@ impl Filter {
     }
 }
 
-pub fn run(db: &Path, args: &ReportArgs) -> Result<()> {
+pub fn run(db: &Path, args: &ReportOptions) -> Result<()> {
     let started = Instant::now();
     let filter = Filter::from_args(args)?;
     if !db.exists() {
@@ -117,7 +117,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Writes the report of the archive at `db` to `out` with default settings
 /// (all events, SQLite engine): what `demo` does at its end.
 pub fn write_default(db: &Path, out: &Path) -> Result<()> {
-    let args = ReportArgs {
+    let args = ReportOptions {
         out: out.to_path_buf(),
         since: None,
         until: None,

@@ -20,7 +20,7 @@ use self::who::{management, who};
 use super::data::{
     EventRow, FindingRow, MAX_FINDING_EVENTS, MAX_FINDINGS, MAX_FINDINGS_EXPANDED, PageData,
 };
-use crate::cli::ReportArgs;
+use crate::config::commands::ReportOptions;
 
 const CSS: &str = r#"
 :root{--fg:#1f2933;--mute:#616e7c;--line:#e4e7eb;--bg:#fff;--soft:#f5f7fa;--ok:#1d7874;--bad:#d62828}
@@ -105,7 +105,7 @@ fn numbers(summary: &str, body: Markup) -> Markup {
     }
 }
 
-pub fn render(r: &PageData, args: &ReportArgs) -> String {
+pub fn render(r: &PageData, args: &ReportOptions) -> String {
     let mut scope = Vec::new();
     if let Some(s) = &args.since {
         scope.push(format!("since {s}"));
