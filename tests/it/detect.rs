@@ -9,22 +9,6 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use crate::common::*;
-use auth0_archive::simulator::StoredEvent;
-use auth0_archive::simulator::generator::log_id_for;
-
-/// `n` failed logins from `ip` starting at `start`, `step_s` apart.
-fn failures(ip: &str, start: &str, n: u64, step_s: i64, seq: u64) -> Vec<StoredEvent> {
-    (0..n)
-        .map(|i| {
-            let at = t(start) + chrono::Duration::seconds(step_s * i as i64);
-            let id = log_id_for(at, seq + i);
-            StoredEvent::from_json(format!(
-                r#"{{"log_id":"{id}","date":"{}","type":"f","ip":"{ip}","user_name":"victim{i}@example.com","description":"Wrong email or password."}}"#,
-                at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-            ))
-        })
-        .collect()
-}
 
 fn detect(db: &Path, args: &[&str]) -> Output {
     bin()

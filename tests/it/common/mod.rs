@@ -179,3 +179,18 @@ pub fn query_one<T: rusqlite::types::FromSql>(db: &Path, sql: &str) -> T {
     let conn = rusqlite::Connection::open(db).unwrap();
     conn.query_row(sql, [], |r| r.get(0)).unwrap()
 }
+
+/// `n` failed logins from `ip` starting at `start`, `step_s` apart (ten
+/// or more within the window make a brute-force finding, high).
+pub fn failures(ip: &str, start: &str, n: u64, step_s: i64, seq: u64) -> Vec<StoredEvent> {
+    (0..n)
+        .map(|i| {
+            let at = t(start) + chrono::Duration::seconds(step_s * i as i64);
+            let id = auth0_archive::simulator::generator::log_id_for(at, seq + i);
+            StoredEvent::from_json(format!(
+                r#"{{"log_id":"{id}","date":"{}","type":"f","ip":"{ip}","user_name":"victim{i}@example.com","description":"Wrong email or password."}}"#,
+                at.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+            ))
+        })
+        .collect()
+}
