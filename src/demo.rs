@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use chrono::{DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::auth0::{Auth, HttpPolicy, default_audience};
 use crate::choices::{EngineKind, Format};
@@ -64,12 +64,34 @@ pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
             db.display()
         ));
     }
+    let end = sync_from_a_simulated_tenant(db, args.events)?;
+    println!();
+    note(&format!(
+        "demo: $ auth0-archive --db {} status",
+        db.display()
+    ));
+    status::run(
+        db,
+        &StatusOptions {
+            json: false,
+            retention_days: None,
+        },
+    )?;
+    saved_queries(db, end)?;
+    detect_and_report(db)?;
+    next_commands(db);
+    Ok(())
+}
+
+/// Starts the simulated tenant with `events` ending at this hour and syncs
+/// it into `db`; gives that end.
+fn sync_from_a_simulated_tenant(db: &Path, events: usize) -> Result<DateTime<Utc>> {
     // Anchored to the hour, so running the demo twice shows an incremental
     // sync with nothing new rather than a second copy of history.
     let end = Utc::now()
         .duration_trunc(TimeDelta::hours(1))
         .unwrap_or_else(|_| Utc::now());
-    let events = generate(&Spec::recent(args.events, 5, end));
+    let events = generate(&Spec::recent(events, 5, end));
     let mut state = TenantState::default();
     state.push_events(events);
     let (client_id, client_secret) = (state.client_id.clone(), state.client_secret.clone());
@@ -104,18 +126,11 @@ pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
         head_file: None,
         detect: None,
     })?;
-    println!();
-    note(&format!(
-        "demo: $ auth0-archive --db {} status",
-        db.display()
-    ));
-    status::run(
-        db,
-        &StatusOptions {
-            json: false,
-            retention_days: None,
-        },
-    )?;
+    Ok(end)
+}
+
+/// Three saved reports, as a user would run them.
+fn saved_queries(db: &Path, end: DateTime<Utc>) -> Result<()> {
     let last_day = format!("since={}", (end - TimeDelta::days(1)).format("%Y-%m-%d"));
     for (report, params) in [
         ("brute-force", vec![]),
@@ -139,6 +154,11 @@ pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
             },
         )?;
     }
+    Ok(())
+}
+
+/// `detect`, then the HTML report.
+fn detect_and_report(db: &Path) -> Result<()> {
     println!();
     note(&format!(
         "demo: $ auth0-archive --db {} detect",
@@ -167,6 +187,11 @@ pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
     ));
     crate::report::write_default(db, &report)?;
     println!("{}", report.display());
+    Ok(())
+}
+
+/// What to type next, with `--db` (the demo's archive is not the default).
+fn next_commands(db: &Path) {
     let db_arg = shell_word(&db.display().to_string());
     note("\ndemo: go on exploring this archive (it is not ./auth0-logs.db, so name it):");
     for next in [
@@ -178,5 +203,4 @@ pub fn run(db: &Path, args: &DemoOptions) -> Result<()> {
     ] {
         note(&format!("  auth0-archive --db {db_arg} {next}"));
     }
-    Ok(())
 }

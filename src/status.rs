@@ -111,76 +111,8 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
         .optional()?;
     let rejects: i64 = conn.query_row("SELECT count(*) FROM rejects", [], |r| r.get(0))?;
 
-    let mut tenants = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT t.tenant, (SELECT count(*) FROM events e WHERE e.tenant = t.tenant),
-                (SELECT log_id FROM checkpoints c WHERE c.tenant = t.tenant)
-         FROM (SELECT tenant FROM checkpoints UNION SELECT tenant FROM sync_runs) t ORDER BY t.tenant",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
-    for row in rows {
-        let (tenant, events, checkpoint) = row?;
-        let last_sync = conn
-            .query_row(
-                "SELECT started_at, finished_at, outcome, fetched, inserted, error FROM sync_runs
-                 WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
-                [&tenant],
-                |r| {
-                    Ok(LastSync {
-                        started_at: r.get(0)?,
-                        finished_at: r.get(1)?,
-                        outcome: r.get(2)?,
-                        fetched: r.get(3)?,
-                        inserted: r.get(4)?,
-                        error: r.get(5)?,
-                    })
-                },
-            )
-            .optional()?;
-        let last_success_at: Option<String> = conn
-            .query_row(
-                "SELECT finished_at FROM sync_runs WHERE tenant = ?1 AND outcome = 'ok' ORDER BY id DESC LIMIT 1",
-                [&tenant],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let days_since_success = last_success_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| {
-                (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() as f64 / 86_400.0
-            });
-        let warning = match (days_since_success, retention_days) {
-            (Some(d), Some(r)) if d >= r * 0.8 => Some(format!(
-                "last successful sync was {d:.1} days ago and the tenant keeps logs for {r} days: \
-                 sync now or events will expire unarchived"
-            )),
-            (None, _) => Some("no successful sync yet".to_string()),
-            _ => None,
-        };
-        tenants.push(TenantStatus {
-            tenant,
-            events,
-            checkpoint,
-            last_sync,
-            last_success_at,
-            days_since_success,
-            warning,
-        });
-    }
-
-    let mut stmt =
-        conn.prepare("SELECT tenant, after_date, before_date, detected_at FROM gaps ORDER BY id")?;
-    let gaps = stmt
-        .query_map([], |r| {
-            Ok(GapStatus {
-                tenant: r.get(0)?,
-                after_date: r.get(1)?,
-                before_date: r.get(2)?,
-                detected_at: r.get(3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let tenants = tenants(conn, retention_days)?;
+    let gaps = gaps(conn)?;
     // Archives written before schema version 2 have no such table.
     let deferred_indexes = if schema_version >= 2 {
         store::indexes::deferred(conn)?
@@ -217,6 +149,98 @@ pub fn read(conn: &Connection, db: &Path, retention_days: Option<f64>) -> Result
                 r.get(0)
             })?,
     })
+}
+
+/// Each tenant the archive has a checkpoint or a sync run for.
+fn tenants(conn: &Connection, retention_days: Option<f64>) -> Result<Vec<TenantStatus>> {
+    let mut stmt = conn.prepare(
+        "SELECT t.tenant, (SELECT count(*) FROM events e WHERE e.tenant = t.tenant),
+                (SELECT log_id FROM checkpoints c WHERE c.tenant = t.tenant)
+         FROM (SELECT tenant FROM checkpoints UNION SELECT tenant FROM sync_runs) t ORDER BY t.tenant",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<(String, i64, Option<String>)>>>()?;
+    rows.into_iter()
+        .map(|(tenant, events, checkpoint)| {
+            tenant_status(conn, tenant, events, checkpoint, retention_days)
+        })
+        .collect()
+}
+
+/// One tenant: its last sync, its last success, and a warning when the
+/// tenant's retention puts events at risk.
+fn tenant_status(
+    conn: &Connection,
+    tenant: String,
+    events: i64,
+    checkpoint: Option<String>,
+    retention_days: Option<f64>,
+) -> Result<TenantStatus> {
+    let last_sync = conn
+        .query_row(
+            "SELECT started_at, finished_at, outcome, fetched, inserted, error FROM sync_runs
+             WHERE tenant = ?1 ORDER BY id DESC LIMIT 1",
+            [&tenant],
+            |r| {
+                Ok(LastSync {
+                    started_at: r.get(0)?,
+                    finished_at: r.get(1)?,
+                    outcome: r.get(2)?,
+                    fetched: r.get(3)?,
+                    inserted: r.get(4)?,
+                    error: r.get(5)?,
+                })
+            },
+        )
+        .optional()?;
+    let last_success_at: Option<String> = conn
+        .query_row(
+            "SELECT finished_at FROM sync_runs WHERE tenant = ?1 AND outcome = 'ok' ORDER BY id DESC LIMIT 1",
+            [&tenant],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let days_since_success = last_success_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds() as f64 / 86_400.0
+        });
+    let warning = match (days_since_success, retention_days) {
+        (Some(d), Some(r)) if d >= r * 0.8 => Some(format!(
+            "last successful sync was {d:.1} days ago and the tenant keeps logs for {r} days: \
+             sync now or events will expire unarchived"
+        )),
+        (None, _) => Some("no successful sync yet".to_string()),
+        _ => None,
+    };
+    Ok(TenantStatus {
+        tenant,
+        events,
+        checkpoint,
+        last_sync,
+        last_success_at,
+        days_since_success,
+        warning,
+    })
+}
+
+/// The retention gaps recorded.
+fn gaps(conn: &Connection) -> Result<Vec<GapStatus>> {
+    let mut stmt =
+        conn.prepare("SELECT tenant, after_date, before_date, detected_at FROM gaps ORDER BY id")?;
+    let gaps = stmt
+        .query_map([], |r| {
+            Ok(GapStatus {
+                tenant: r.get(0)?,
+                after_date: r.get(1)?,
+                before_date: r.get(2)?,
+                detected_at: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(gaps)
 }
 
 /// Event data reaches these lines (a checkpoint is a server-sent `log_id`,
