@@ -373,13 +373,9 @@ pub struct ListArgs {
     pub format: Option<Format>,
 }
 
+/// Where `query run` and `query sql` read, and how they print.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Report name (see `query list`)
-    pub name: String,
-    /// A report parameter, repeatable: --param threshold=20
-    #[arg(long = "param", value_name = "KEY=VALUE")]
-    pub params: Vec<String>,
+pub struct SourceArgs {
     /// Output format [default: table on a terminal, csv otherwise]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -396,22 +392,22 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Report name (see `query list`)
+    pub name: String,
+    /// A report parameter, repeatable: --param threshold=20
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct SqlArgs {
     /// The SQL to run; the archive is opened read-only
     pub sql: String,
-    /// Output format [default: table on a terminal, csv otherwise]
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-    /// Query engine
-    #[arg(long, value_enum, default_value_t = Engine::Sqlite)]
-    pub engine: Engine,
-    /// Read a `query export` directory instead of the archive (DuckDB in
-    /// memory over its day files; the archive is not opened)
-    #[arg(long, value_name = "DIR", conflicts_with = "engine")]
-    pub parquet: Option<PathBuf>,
-    /// With --parquet: also read an incomplete export (the days its manifest lists)
-    #[arg(long, requires = "parquet")]
-    pub partial: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,7 @@
 //! The options of each command other than `sync`, taken once from what clap
-//! parsed (and checked, where a value can be wrong). Commands receive these, never `cli` types, so a flag can be
-//! renamed or regrouped on the command line without reaching into them.
+//! parsed (and checked, where a value can be wrong). Commands receive these,
+//! never `cli` types, so a flag can be renamed or regrouped on the command
+//! line without reaching into them.
 
 use std::path::PathBuf;
 
@@ -8,7 +9,7 @@ use super::webhooks::Webhooks;
 use crate::choices::{EngineKind, FailOn, Format};
 use crate::cli::{
     DemoArgs, DetectArgs, ExportArgs, ImportArgs, ListArgs, PruneArgs, ReportArgs, RunArgs,
-    SqlArgs, StatusArgs, VerifyArgs,
+    SourceArgs, SqlArgs, StatusArgs, VerifyArgs,
 };
 use crate::error::{Error, Result};
 
@@ -118,14 +119,14 @@ pub enum QuerySource {
     },
 }
 
-impl QuerySource {
-    fn of(engine: EngineKind, parquet: &Option<PathBuf>, partial: bool) -> Self {
-        match parquet {
+impl From<&SourceArgs> for QuerySource {
+    fn from(a: &SourceArgs) -> Self {
+        match &a.parquet {
             Some(dir) => QuerySource::Parquet {
                 dir: dir.clone(),
-                partial,
+                partial: a.partial,
             },
-            None => QuerySource::Archive(engine),
+            None => QuerySource::Archive(a.engine),
         }
     }
 }
@@ -157,8 +158,8 @@ impl From<&RunArgs> for SavedQueryOptions {
         SavedQueryOptions {
             name: a.name.clone(),
             params: a.params.clone(),
-            format: a.format,
-            source: QuerySource::of(a.engine, &a.parquet, a.partial),
+            format: a.source.format,
+            source: (&a.source).into(),
         }
     }
 }
@@ -175,8 +176,8 @@ impl From<&SqlArgs> for SqlOptions {
     fn from(a: &SqlArgs) -> Self {
         SqlOptions {
             sql: a.sql.clone(),
-            format: a.format,
-            source: QuerySource::of(a.engine, &a.parquet, a.partial),
+            format: a.source.format,
+            source: (&a.source).into(),
         }
     }
 }

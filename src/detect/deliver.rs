@@ -169,7 +169,7 @@ fn count_pending(conn: &Connection, fingerprint: &str) -> Result<usize> {
 /// The request body: the finding's JSON line, or Slack's `{"text": ...}`.
 fn body(id: i64, f: &crate::store::findings::Finding, format: WebhookFormat) -> String {
     match format {
-        WebhookFormat::Json => super::output::finding_json(Some(id), f, true, false).to_string(),
+        WebhookFormat::Json => super::output::finding_json(id, f, true, false).to_string(),
         WebhookFormat::Slack => serde_json::json!({
             "text": format!(
                 "[{}] {} (finding {id}, {} events, {} .. {})",

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::query::catalog::{self, SavedQuery, Severity};
 use crate::query::output::{Sink, Value};
 use crate::query::{Origin, Stop, engine, params};
-use crate::store::findings::{self, Filed, Finding};
+use crate::store::findings::{self, Finding};
 use crate::store::lock::{DETECT_WAIT, DetectLock};
 use crate::store::{self, deliveries};
 use crate::time::epoch_iso;
@@ -31,9 +31,11 @@ mod output;
 
 use output::print;
 
-/// A finding as printed, with whether this run found it.
+/// A finding as a pass filed it: its `findings` row, and whether this
+/// pass added it.
 pub struct Reported {
     pub finding: Finding,
+    pub id: i64,
     pub new: bool,
 }
 
@@ -172,11 +174,11 @@ fn examine_all(
             run_id,
         )
         .map_err(|e| e.within("Sigma rules"))?;
-        reported.extend(
-            found
-                .into_iter()
-                .map(|(finding, new)| Reported { finding, new }),
-        );
+        reported.extend(found.into_iter().map(|(finding, r)| Reported {
+            finding,
+            id: r.id,
+            new: r.new,
+        }));
     }
     Ok(())
 }
@@ -205,7 +207,7 @@ pub fn preview(
             .and_then(|rows| rows.findings(report))
             .map_err(|e| e.within(&format!("detection {}", report.name)))?;
         for f in &found {
-            if findings::record(&tx, f, scope, window_ms, 0)? == Filed::New {
+            if findings::record(&tx, f, scope, window_ms, 0)?.new {
                 count += 1;
             }
         }
@@ -254,7 +256,7 @@ pub struct Outlets<'a> {
 /// A finding as a pass printed it.
 pub struct Told {
     /// The `findings` row: stable across runs and deliveries.
-    pub id: Option<i64>,
+    pub id: i64,
     pub finding: Finding,
     /// Not printed by any earlier pass.
     pub new: bool,
@@ -322,19 +324,19 @@ fn tell(
     let mut told = Vec::new();
     for r in examined.reported.iter().filter(|r| windowed || r.new) {
         told.push(Told {
-            id: findings::filed_id(conn, &r.finding, scope.name())?,
+            id: r.id,
             finding: r.finding.clone(),
             new: r.new,
             pending: false,
         });
     }
     for id in &queued {
-        if told.iter().any(|t| t.id == Some(*id)) {
+        if told.iter().any(|t| t.id == *id) {
             continue;
         }
         if let Some(finding) = deliveries::finding(conn, *id)? {
             told.push(Told {
-                id: Some(*id),
+                id: *id,
                 finding,
                 new: true,
                 pending: true,
@@ -435,10 +437,11 @@ fn detect_one(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(found.len());
     for f in found {
-        let filed = findings::record(&tx, &f, scope, window_ms, run_id)?;
+        let recorded = findings::record(&tx, &f, scope, window_ms, run_id)?;
         out.push(Reported {
             finding: f,
-            new: filed == Filed::New,
+            id: recorded.id,
+            new: recorded.new,
         });
     }
     if window.is_none() {

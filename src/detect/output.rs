@@ -13,12 +13,7 @@ use crate::store::findings::Finding;
 /// columns at the top level too (`ip`, `user_id`, ...), whether it is new
 /// to this reader, and `pending: true` when an earlier run filed it but
 /// stopped before printing it.
-pub(super) fn finding_json(
-    id: Option<i64>,
-    f: &Finding,
-    new: bool,
-    pending: bool,
-) -> serde_json::Value {
+pub(super) fn finding_json(id: i64, f: &Finding, new: bool, pending: bool) -> serde_json::Value {
     let mut obj = serde_json::Map::new();
     for (k, v) in &f.key {
         obj.insert(k.clone(), v.clone());
@@ -89,7 +84,7 @@ pub(super) fn print(found: &[Told], format: Option<Format>) -> Result<()> {
                 for r in found {
                     let f = &r.finding;
                     sink.row(&[
-                        r.id.map_or(Value::Null, Value::Int),
+                        Value::Int(r.id),
                         Value::Text(f.severity.clone()),
                         Value::Text(f.detection.clone()),
                         Value::Text(serde_json::Value::Object(f.key.clone()).to_string()),

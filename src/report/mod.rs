@@ -22,6 +22,7 @@ use crate::config::commands::ReportOptions;
 use crate::error::{Error, Result};
 use crate::query::params::Bound;
 
+use data::PageData;
 pub use detections::Detected;
 
 /// The page never grows past this, whatever the archive's size: lists are
@@ -91,9 +92,7 @@ pub fn run(db: &Path, args: &ReportOptions) -> Result<()> {
             db.display()
         )));
     }
-    let detected = detections::before_report(db, args.engine, args.no_detect)?;
-    let report = data::collect(db, args.engine, &filter, !args.no_verify, detected)?;
-    let html = page::render(&report, args);
+    let (report, html) = build(db, args, &filter)?;
     write(&args.out, html.as_bytes())?;
     println!("{}", args.out.display());
     crate::log::note(&format!(
@@ -127,7 +126,15 @@ pub fn write_default(db: &Path, out: &Path) -> Result<()> {
         no_verify: false,
         no_detect: false,
     };
+    let (_, html) = build(db, &args, &Filter::default())?;
+    write(out, html.as_bytes())
+}
+
+/// Runs the detections the options ask for, gathers the page's data and
+/// renders it.
+fn build(db: &Path, args: &ReportOptions, filter: &Filter) -> Result<(PageData, String)> {
     let detected = detections::before_report(db, args.engine, args.no_detect)?;
-    let report = data::collect(db, args.engine, &Filter::default(), true, detected)?;
-    write(out, page::render(&report, &args).as_bytes())
+    let report = data::collect(db, args.engine, filter, !args.no_verify, detected)?;
+    let html = page::render(&report, args);
+    Ok((report, html))
 }

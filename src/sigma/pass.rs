@@ -25,7 +25,7 @@ use super::correlation::Fires;
 use super::rules::{EventDoc, RuleSet, correlation_index, document, parse_event_ref, rule_index};
 use super::subjects::{EPISODE_GAP_MS, Hit, Subjects};
 use crate::error::{Error, Result};
-use crate::store::findings::{self, Filed, Finding};
+use crate::store::findings::{self, Finding, Recorded};
 use crate::store::raw::RawCodec;
 use crate::store::sigma_state::{self, SavedState};
 
@@ -94,7 +94,7 @@ pub fn run(
     window: Option<(i64, i64)>,
     upto: i64,
     run_id: i64,
-) -> Result<Vec<(Finding, bool)>> {
+) -> Result<Vec<(Finding, Recorded)>> {
     let plan = match window {
         Some((lo, hi)) => Plan {
             events: in_window(conn, tenant, lo, hi, upto)?,
@@ -110,8 +110,8 @@ pub fn run(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(found.len());
     for (f, window_ms) in found {
-        let filed = findings::record(&tx, &f, scope, window_ms, run_id)?;
-        out.push((f, filed == Filed::New));
+        let recorded = findings::record(&tx, &f, scope, window_ms, run_id)?;
+        out.push((f, recorded));
     }
     if window.is_none() {
         findings::set_watermark(&tx, WATERMARK, scope, upto)?;

@@ -29,11 +29,13 @@ pub struct Finding {
     pub details: serde_json::Map<String, serde_json::Value>,
 }
 
-/// Whether `record` added a finding or extended a known one.
+/// What `record` did: the `findings` row the finding went into (its id,
+/// stable across runs and deliveries), and whether it is a new row or a
+/// known finding extended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Filed {
-    New,
-    Known,
+pub struct Recorded {
+    pub id: i64,
+    pub new: bool,
 }
 
 /// The greatest `events.rowid` now: what a run examines up to.
@@ -112,7 +114,7 @@ pub fn record(
     scope: &str,
     window_ms: i64,
     run_id: i64,
-) -> Result<Filed> {
+) -> Result<Recorded> {
     let key = serde_json::Value::Object(f.key.clone()).to_string();
     let pad = |iso: &str, by: i64| -> String {
         crate::time::parse_ms(iso, false)
@@ -143,12 +145,12 @@ pub fn record(
     match known {
         Some((id, first, last, events, ids)) => {
             let mut log_ids: Vec<String> = serde_json::from_str(&ids).unwrap_or_default();
-            for id in &f.log_ids {
+            for log_id in &f.log_ids {
                 if log_ids.len() >= MAX_LOG_IDS {
                     break;
                 }
-                if !log_ids.contains(id) {
-                    log_ids.push(id.clone());
+                if !log_ids.contains(log_id) {
+                    log_ids.push(log_id.clone());
                 }
             }
             tx.prepare_cached(
@@ -164,7 +166,7 @@ pub fn record(
                 f.summary,
                 now
             ])?;
-            Ok(Filed::Known)
+            Ok(Recorded { id, new: false })
         }
         None => {
             let ids: Vec<&String> = f.log_ids.iter().take(MAX_LOG_IDS).collect();
@@ -188,7 +190,10 @@ pub fn record(
                 now,
                 run_id
             ])?;
-            Ok(Filed::New)
+            Ok(Recorded {
+                id: tx.last_insert_rowid(),
+                new: true,
+            })
         }
     }
 }
@@ -269,22 +274,4 @@ pub fn status(conn: &Connection) -> Result<DetectStatus> {
         last_run_outcome: last.and_then(|l| l.2),
         findings,
     })
-}
-
-/// The id of the filed finding that `f` was recorded into (by `record`,
-/// under `scope`): the row of its detection and key whose span holds it.
-pub fn filed_id(conn: &Connection, f: &Finding, scope: &str) -> Result<Option<i64>> {
-    let key = serde_json::Value::Object(f.key.clone()).to_string();
-    Ok(conn
-        .prepare_cached(
-            "SELECT id FROM findings
-             WHERE detection = ?1 AND scope = ?2 AND key = ?3
-               AND first_seen <= ?4 AND last_seen >= ?5
-             ORDER BY last_seen DESC LIMIT 1",
-        )?
-        .query_row(
-            params![f.detection, scope, key, f.first_seen, f.last_seen],
-            |r| r.get(0),
-        )
-        .optional()?)
 }
