@@ -5,6 +5,7 @@
 //! one implementation of Auth0's behaviour).
 
 mod api;
+pub mod attacks;
 mod clock;
 pub mod generator;
 pub mod hostile;

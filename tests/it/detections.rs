@@ -288,11 +288,44 @@ fn rate_limit_blocks_are_medium_findings_and_warnings_are_not() {
     assert_eq!(
         summary,
         vec![
+            ("limit_wc".to_string(), "203.0.113.204".to_string(), 1),
             ("limit_wc".to_string(), "198.51.100.201".to_string(), 3),
             ("api_limit".to_string(), "192.0.2.202".to_string(), 1),
         ],
         "{found:?}"
     );
     assert!(found.iter().all(|f| f["severity"] == "medium"));
-    assert_eq!(found[0]["user_name"], "user73@example.com");
+    assert_eq!(found[1]["user_name"], "ratelimited@example.com");
+}
+
+/// The simulated tenant plants the same corpus as these tests: every
+/// detection that finds something in the corpus alone finds it in the
+/// simulated tenant's traffic too.
+#[test]
+fn the_simulated_tenant_plants_the_corpus_these_tests_check() {
+    use auth0_archive::simulator::generator::{Spec, generate};
+    use std::collections::BTreeSet;
+    let detections = |db: &std::path::Path| -> BTreeSet<String> {
+        let out = cli(db, &["detect", "--quiet", "--format", "ndjson"]);
+        ok(&out)
+            .lines()
+            .map(|l| {
+                let f: Value = serde_json::from_str(l).unwrap();
+                f["detection"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let corpus = detections(&fixture().db);
+    assert!(corpus.len() >= 15, "{corpus:?}");
+    let end = chrono::DateTime::parse_from_rfc3339("2026-11-20T00:00:00Z").unwrap();
+    let tenant: Vec<Ev> = generate(&Spec::recent(2000, 3, end.to_utc()))
+        .iter()
+        .map(|e| Ev(serde_json::from_str(&e.raw).unwrap()))
+        .collect();
+    let found = detections(&archive(&tenant).db);
+    let missing: Vec<_> = corpus.difference(&found).collect();
+    assert!(
+        missing.is_empty(),
+        "not found in the simulated tenant: {missing:?}"
+    );
 }

@@ -6,8 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::StoredEvent;
-
-mod detections;
+use super::attacks;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -250,8 +249,8 @@ pub struct Draft<'a> {
     pub ip: String,
     pub city: usize,
     pub details: Value,
-    /// Top-level fields that replace the rendered ones (hostname, client,
-    /// user agent, user name); `Value::Null` for none.
+    /// Top-level fields that replace the rendered ones (a planted event's
+    /// type, user, client, hostname...); `Value::Null` for none.
     pub extra: Value,
 }
 
@@ -408,7 +407,28 @@ fn plant(drafts: &mut Vec<Draft<'_>>, spec: &Spec, home: &[usize]) {
             extra: Value::Null,
         });
     }
-    detections::plant(drafts, &at);
+    plant_corpus(drafts, spec, at(0.20));
+}
+
+/// The planted-attack corpus, from `from` (or earlier, so that it ends
+/// before the range does), each event on a London address of its own unless
+/// the corpus names one, so no two unrelated events share an IP.
+fn plant_corpus(drafts: &mut Vec<Draft<'_>>, spec: &Spec, from: DateTime<Utc>) {
+    let corpus = attacks::corpus(&spec.tenant_host);
+    let span = corpus.iter().map(|p| p.after_seconds).max().unwrap_or(0);
+    let start = from.min(spec.end - Duration::seconds(span + 60));
+    for (i, p) in corpus.into_iter().enumerate() {
+        drafts.push(Draft {
+            at: start + Duration::seconds(p.after_seconds),
+            code: "",
+            description: "",
+            user: None,
+            ip: format!("198.18.{}.{}", i / 250, i % 250 + 1),
+            city: 2,
+            details: json!({}),
+            extra: Value::Object(p.fields),
+        });
+    }
 }
 
 fn render(d: &Draft<'_>, log_id: &str, host: &str) -> String {
@@ -446,17 +466,20 @@ fn render(d: &Draft<'_>, log_id: &str, host: &str) -> String {
         },
         "details": d.details,
     });
-    if let (Some(o), Some(extra)) = (v.as_object_mut(), d.extra.as_object()) {
-        for (k, x) in extra {
-            o.insert(k.clone(), x.clone());
-        }
-    }
+    // A machine's call (no user) carries the audience and scope of its
+    // token; a planted event says for itself what it carries.
     if d.user.is_none()
+        && d.extra.is_null()
         && let Some(o) = v.as_object_mut()
     {
         o.insert("audience".into(), json!(format!("https://{host}/api/v2/")));
         o.insert("scope".into(), json!("read:logs update:tenant_settings"));
         o.insert("strategy".into(), json!(""));
+    }
+    if let (Some(o), Some(extra)) = (v.as_object_mut(), d.extra.as_object()) {
+        for (k, x) in extra {
+            o.insert(k.clone(), x.clone());
+        }
     }
     v.to_string()
 }
