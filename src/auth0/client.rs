@@ -373,85 +373,131 @@ impl Auth0Client {
     ) -> Result<T> {
         let mut rate_limited_in_row = 0u32;
         loop {
-            let mut turn = self.turn().await;
-            self.inner.requests.fetch_add(1, Ordering::Relaxed);
-            let sent_at = epoch_now();
-            let sent = build().send().await;
-            let mut unreachable = false;
-            let problem = match sent {
-                Err(e) => {
-                    self.pacer().failed(turn.hand_back());
-                    unreachable = never_reached(&e) && !self.inner.answered.load(Ordering::SeqCst);
-                    describe_transport(&e)
-                }
-                Ok(resp) => {
-                    self.inner.answered.store(true, Ordering::SeqCst);
-                    let status = resp.status();
-                    // Resets are read against the earliest the tenant's
-                    // clock may read, so that none is taken for earlier
-                    // than it is while `Date` headers still leave doubt.
-                    let server_now = {
-                        let mut clock = self.clock();
-                        let date = resp.headers().get(DATE).and_then(|d| d.to_str().ok());
-                        clock.observe(date, sent_at, epoch_now());
-                        clock.earliest_epoch_now()
-                    };
-                    let rl = RateLimit::from_headers(resp.headers(), server_now);
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
-                        rate_limited_in_row += 1;
-                        let wait = self
-                            .pacer()
-                            .rate_limited(turn.hand_back(), &rl, Instant::now());
-                        if rate_limited_in_row > MAX_RATE_LIMITED_IN_A_ROW {
-                            return Err(Error::runtime(format!(
-                                "still rate limited (429) after {rate_limited_in_row} waits; \
-                                 another client may be using the whole allowance"
-                            )));
-                        }
-                        tracing::debug!(?wait, "rate limited");
-                        continue;
-                    }
-                    rate_limited_in_row = 0;
-                    self.pacer().observe(turn.hand_back(), &rl, Instant::now());
-                    match read_body(resp).await {
-                        Err(BodyError::TooLarge(e)) => return Err(Error::runtime(e)),
-                        Err(BodyError::Broke(e)) => format!("the answer broke off: {e}"),
-                        Ok(body) => match judge(status, &body) {
-                            Verdict::Done(v) => {
-                                self.inner.failures_in_row.store(0, Ordering::SeqCst);
-                                return Ok(v);
-                            }
-                            Verdict::Fail(e) => return Err(e),
-                            Verdict::Retry(why) => why,
-                        },
-                    }
-                }
-            };
-            let failures = self.inner.failures_in_row.fetch_add(1, Ordering::SeqCst) + 1;
-            let budget = if unreachable {
-                self.inner
-                    .policy
-                    .max_retries
-                    .min(ATTEMPTS_BEFORE_FIRST_ANSWER - 1)
-            } else {
-                self.inner.policy.max_retries
-            };
-            if failures > budget {
-                let message = format!("giving up after {failures} attempts; last error: {problem}");
-                return Err(if unreachable {
-                    Error::Unreachable(message)
-                } else {
-                    Error::Runtime(message)
-                });
+            match self
+                .attempt(&build, &judge, &mut rate_limited_in_row)
+                .await?
+            {
+                Attempt::Done(v) => return Ok(v),
+                Attempt::RateLimited => continue,
+                Attempt::Failed {
+                    problem,
+                    unreachable,
+                } => self.back_off(&problem, unreachable).await?,
             }
-            self.inner.retries.fetch_add(1, Ordering::Relaxed);
-            let policy = &self.inner.policy;
-            let delay = backoff(failures, policy.first_retry_delay, policy.max_retry_delay);
-            tracing::warn!(attempt = failures, ?delay, error = %problem, "retrying");
-            tokio::time::sleep(delay).await;
         }
     }
+
+    /// One paced request. A 429 is counted here rather than as a failure:
+    /// waiting it out is the pacer's job, not the retry budget's.
+    async fn attempt<T>(
+        &self,
+        build: &impl Fn() -> reqwest::RequestBuilder,
+        judge: &impl Fn(StatusCode, &[u8]) -> Verdict<T>,
+        rate_limited_in_row: &mut u32,
+    ) -> Result<Attempt<T>> {
+        let mut turn = self.turn().await;
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let sent_at = epoch_now();
+        let resp = match build().send().await {
+            Err(e) => {
+                self.pacer().failed(turn.hand_back());
+                // Only a tenant that has never answered is called
+                // unreachable: a later network failure is a blip.
+                let unreachable = never_reached(&e) && !self.inner.answered.load(Ordering::SeqCst);
+                return Ok(Attempt::Failed {
+                    problem: describe_transport(&e),
+                    unreachable,
+                });
+            }
+            Ok(resp) => resp,
+        };
+        self.inner.answered.store(true, Ordering::SeqCst);
+        let status = resp.status();
+        let rl = RateLimit::from_headers(resp.headers(), self.server_now(&resp, sent_at));
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            self.inner.rate_limited.fetch_add(1, Ordering::Relaxed);
+            *rate_limited_in_row += 1;
+            let wait = self
+                .pacer()
+                .rate_limited(turn.hand_back(), &rl, Instant::now());
+            if *rate_limited_in_row > MAX_RATE_LIMITED_IN_A_ROW {
+                return Err(Error::runtime(format!(
+                    "still rate limited (429) after {rate_limited_in_row} waits; \
+                     another client may be using the whole allowance"
+                )));
+            }
+            tracing::debug!(?wait, "rate limited");
+            return Ok(Attempt::RateLimited);
+        }
+        *rate_limited_in_row = 0;
+        self.pacer().observe(turn.hand_back(), &rl, Instant::now());
+        let problem = match read_body(resp).await {
+            Err(BodyError::TooLarge(e)) => return Err(Error::runtime(e)),
+            Err(BodyError::Broke(e)) => format!("the answer broke off: {e}"),
+            Ok(body) => match judge(status, &body) {
+                Verdict::Done(v) => {
+                    self.inner.failures_in_row.store(0, Ordering::SeqCst);
+                    return Ok(Attempt::Done(v));
+                }
+                Verdict::Fail(e) => return Err(e),
+                Verdict::Retry(why) => why,
+            },
+        };
+        Ok(Attempt::Failed {
+            problem,
+            unreachable: false,
+        })
+    }
+
+    /// The tenant's time when `resp` was made. Resets are read against the
+    /// earliest the tenant's clock may read, so that none is taken for
+    /// earlier than it is while `Date` headers still leave doubt.
+    fn server_now(&self, resp: &reqwest::Response, sent_at: f64) -> f64 {
+        let mut clock = self.clock();
+        let date = resp.headers().get(DATE).and_then(|d| d.to_str().ok());
+        clock.observe(date, sent_at, epoch_now());
+        clock.earliest_epoch_now()
+    }
+
+    /// Counts a failed attempt and sleeps before the next, or gives up once
+    /// the budget is spent. A tenant never reached gets a smaller budget, so
+    /// a wrong domain fails fast instead of backing off for minutes.
+    async fn back_off(&self, problem: &str, unreachable: bool) -> Result<()> {
+        let failures = self.inner.failures_in_row.fetch_add(1, Ordering::SeqCst) + 1;
+        let budget = if unreachable {
+            self.inner
+                .policy
+                .max_retries
+                .min(ATTEMPTS_BEFORE_FIRST_ANSWER - 1)
+        } else {
+            self.inner.policy.max_retries
+        };
+        if failures > budget {
+            let message = format!("giving up after {failures} attempts; last error: {problem}");
+            return Err(if unreachable {
+                Error::Unreachable(message)
+            } else {
+                Error::Runtime(message)
+            });
+        }
+        self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        let policy = &self.inner.policy;
+        let delay = backoff(failures, policy.first_retry_delay, policy.max_retry_delay);
+        tracing::warn!(attempt = failures, ?delay, error = %problem, "retrying");
+        tokio::time::sleep(delay).await;
+        Ok(())
+    }
+}
+
+/// What one attempt came to, short of an error that ends the request.
+enum Attempt<T> {
+    Done(T),
+    /// A 429: the pacer now holds the next request back until the reset.
+    RateLimited,
+    Failed {
+        problem: String,
+        unreachable: bool,
+    },
 }
 
 impl Auth0Client {
